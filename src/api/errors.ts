@@ -1,0 +1,71 @@
+import type { Context, ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+
+/** The one error type routes throw; `renderError` turns it into the JSON envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
+
+export function zodDetails(error: ZodError) {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue.message,
+    code: issue.code,
+  }));
+}
+
+function envelope(c: Context, err: ApiError) {
+  const body = {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+      requestId: c.get("requestId" as never) as string | undefined,
+    },
+  };
+  return c.json(body, err.status, err.headers);
+}
+
+function fromHttpException(err: HTTPException): ApiError {
+  if (err.status === 413) return new ApiError(413, "payload_too_large", err.message || "request body too large");
+  if (err.status === 400 && /json/i.test(err.message)) return new ApiError(400, "malformed_json", err.message);
+  const status = err.status as ContentfulStatusCode;
+  return new ApiError(status, status >= 500 ? "internal_error" : "bad_request", err.message || "request rejected");
+}
+
+/** Maps every error to HTTP in one place. Unknown errors are 500 and logged; nothing else is. */
+export const renderError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) return envelope(c, err);
+  if (err instanceof HTTPException) return envelope(c, fromHttpException(err));
+  if (err instanceof SyntaxError) return envelope(c, new ApiError(400, "malformed_json", err.message));
+  console.error("unhandled error", err);
+  return envelope(c, new ApiError(500, "internal_error", "internal error"));
+};
+
+/** The zod-openapi `defaultHook`: schema failures become 400 with one detail per field. */
+export function validationHook(
+  result: { success: true } | { success: false; error: ZodError; target?: string },
+  c: Context,
+) {
+  if (!result.success) {
+    const where = result.target ? ` in ${result.target}` : "";
+    return envelope(
+      c,
+      new ApiError(400, "validation_failed", `request failed validation${where}`, zodDetails(result.error)),
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,27 @@
+import { base64Url } from "../engine/ids";
+import { ApiError } from "./errors";
+
+/** Cursors are opaque to clients: base64url JSON of the last item's sort key. */
+export function encodeCursor(key: Record<string, string | number>): string {
+  return base64Url(new TextEncoder().encode(JSON.stringify(key)));
+}
+
+export function decodeCursor<T extends Record<string, unknown>>(cursor: string, valid: (value: unknown) => value is T): T {
+  try {
+    const bin = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const value: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    if (valid(value)) return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(400, "invalid_cursor", "cursor is not one this API issued");
+}
+
+export function pageOf<Row, Item>(rows: Row[], limit: number, view: (row: Row) => Item, key: (row: Row) => Record<string, string | number>) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(view),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

@@ -1,0 +1,115 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { deadLetters, jobs } from "../../db/schema";
+import { requeueJob } from "../../engine/control";
+import { iso, toJob } from "../../engine/job-view";
+import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { ErrorInfoSchema, JobSchema } from "../../schemas/job";
+import { newRouter } from "../context";
+import { notFound } from "../errors";
+import { requireScope } from "../middleware/auth";
+import { decodeCursor, pageOf } from "../pagination";
+
+const DeadLetterSchema = z
+  .object({ job: JobSchema, failedAt: z.string(), error: ErrorInfoSchema.nullable() })
+  .openapi("DeadLetter");
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List jobs that failed for good, most recent first",
+  tags: ["dead letters"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().max(300).optional(),
+      type: z.string().max(100).optional(),
+    }),
+  },
+  responses: { 200: jsonContent(listOf(DeadLetterSchema, "DeadLetterList"), "A page"), ...errorResponses(400, 401, 403) },
+});
+
+const replayRoute = createRoute({
+  method: "post",
+  path: "/{id}/replay",
+  summary: "Run a dead-lettered job again as a fresh attempt series",
+  tags: ["dead letters"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(401, 403, 404, 409) },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Discard a dead letter (the failed job stays in the job list)",
+  tags: ["dead letters"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "Discarded" }, ...errorResponses(401, 403, 404) },
+});
+
+const purgeRoute = createRoute({
+  method: "delete",
+  path: "/",
+  summary: "Discard every dead letter of the tenant",
+  tags: ["dead letters"],
+  middleware: [requireScope("jobs:write")] as const,
+  responses: { 200: jsonContent(z.object({ purged: z.number().int() }), "How many were discarded"), ...errorResponses(401, 403) },
+});
+
+const isCursor = (v: unknown): v is { failedAt: number; id: string } =>
+  typeof v === "object" && v !== null && typeof (v as { failedAt?: unknown }).failedAt === "number" &&
+  typeof (v as { id?: unknown }).id === "string";
+
+export const deadLettersApi = newRouter()
+  .openapi(listRoute, async (c) => {
+    const { limit, cursor, type } = c.req.valid("query");
+    const tenant = c.get("principal").tenant;
+    const after = cursor ? decodeCursor(cursor, isCursor) : undefined;
+    const rows = await c
+      .get("db")
+      .select({ job: jobs, failedAt: deadLetters.failedAt, error: deadLetters.error })
+      .from(deadLetters)
+      .innerJoin(jobs, eq(jobs.id, deadLetters.jobId))
+      .where(
+        and(
+          eq(deadLetters.tenant, tenant),
+          type ? eq(jobs.type, type) : undefined,
+          after
+            ? or(lt(deadLetters.failedAt, after.failedAt), and(eq(deadLetters.failedAt, after.failedAt), lt(deadLetters.jobId, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(deadLetters.failedAt), desc(deadLetters.jobId))
+      .limit(limit + 1);
+    const page = pageOf(
+      rows,
+      limit,
+      (r) => ({ job: toJob(r.job), failedAt: iso(r.failedAt), error: r.error ? JSON.parse(r.error) : null }),
+      (r) => ({ failedAt: r.failedAt, id: r.job.id }),
+    );
+    return c.json(page, 200);
+  })
+  .openapi(replayRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = c.get("principal").tenant;
+    const letter = await c.get("db").select().from(deadLetters).where(and(eq(deadLetters.jobId, id), eq(deadLetters.tenant, tenant))).get();
+    if (!letter) throw notFound(`dead letter ${id}`);
+    return c.json(toJob(await requeueJob(c.env, c.get("db"), tenant, id)), 202);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const deleted = await c
+      .get("db")
+      .delete(deadLetters)
+      .where(and(eq(deadLetters.jobId, id), eq(deadLetters.tenant, c.get("principal").tenant)))
+      .returning({ id: deadLetters.jobId });
+    if (deleted.length === 0) throw notFound(`dead letter ${id}`);
+    return c.body(null, 204);
+  })
+  .openapi(purgeRoute, async (c) => {
+    const result = await c.get("db").run(sql`DELETE FROM dead_letters WHERE tenant = ${c.get("principal").tenant}`);
+    return c.json({ purged: result.meta.changes ?? 0 }, 200);
+  });

@@ -1,0 +1,239 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, asc, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { bodyLimit } from "hono/body-limit";
+import { attempts, jobLogs, jobTags, jobs } from "../../db/schema";
+import { cancelJob, findJob, requeueJob } from "../../engine/control";
+import { idLowerBound } from "../../engine/ids";
+import { toAttempt, toJob } from "../../engine/job-view";
+import { prepareJobs, submitJobs } from "../../engine/submit";
+import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
+import {
+  AttemptListSchema,
+  BatchResultSchema,
+  JobListSchema,
+  JobLogListSchema,
+  JobSchema,
+  ListJobsQuery,
+  SubmitBatchSchema,
+  SubmitJobSchema,
+} from "../../schemas/job";
+import { newRouter } from "../context";
+import { ApiError } from "../errors";
+import { EVENT_TOKEN_TTL_MS, signEventToken } from "../event-token";
+import { requireScope } from "../middleware/auth";
+import { decodeCursor, pageOf } from "../pagination";
+
+export const MAX_JOB_BODY_BYTES = 1024 * 1024;
+export const MAX_BATCH_BODY_BYTES = 10 * 1024 * 1024;
+
+const tooLarge = (limit: number) =>
+  bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `request body exceeds ${limit} bytes`);
+    },
+  });
+
+const submitRoute = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Submit a job",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:write"), tooLarge(MAX_JOB_BODY_BYTES)] as const,
+  request: { body: { required: true, content: { "application/json": { schema: SubmitJobSchema } } } },
+  responses: {
+    202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
+    200: jsonContent(JobSchema, "A job with this idempotency key already exists"),
+    ...errorResponses(400, 401, 403, 413, 422),
+  },
+});
+
+const batchRoute = createRoute({
+  method: "post",
+  path: "/batch",
+  summary: "Submit up to 1,000 jobs at once (all or nothing)",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:write"), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
+  request: { body: { required: true, content: { "application/json": { schema: SubmitBatchSchema } } } },
+  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 413, 422) },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List jobs, newest first",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { query: ListJobsQuery },
+  responses: { 200: jsonContent(JobListSchema, "A page of jobs"), ...errorResponses(400, 401, 403) },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  summary: "Get a job",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(JobSchema, "The job"), ...errorResponses(401, 403, 404) },
+});
+
+const resultRoute = createRoute({
+  method: "get",
+  path: "/{id}/result",
+  summary: "Get a completed job's result",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: {
+    200: jsonContent(z.object({ id: z.string(), status: z.literal("completed"), result: z.unknown() }), "The result"),
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
+const attemptsRoute = createRoute({
+  method: "get",
+  path: "/{id}/attempts",
+  summary: "List a job's attempts (every attempt series: a retry or replay starts a new one)",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(AttemptListSchema, "Attempts, oldest first"), ...errorResponses(401, 403, 404) },
+});
+
+const logsRoute = createRoute({
+  method: "get",
+  path: "/{id}/logs",
+  summary: "List a job's log lines",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(JobLogListSchema, "Log lines, oldest first (at most 1,000)"), ...errorResponses(401, 403, 404) },
+});
+
+const cancelRoute = createRoute({
+  method: "post",
+  path: "/{id}/cancel",
+  summary: "Cancel a job that has not finished",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(JobSchema, "Cancelled"), ...errorResponses(401, 403, 404, 409) },
+});
+
+const retryRoute = createRoute({
+  method: "post",
+  path: "/{id}/retry",
+  summary: "Run a failed or cancelled job again, as a fresh attempt series",
+  tags: ["jobs"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(401, 403, 404, 409) },
+});
+
+const EventTokenSchema = z
+  .object({ token: z.string(), expiresAt: z.string(), url: z.string() })
+  .openapi("EventToken");
+
+const eventTokenRoute = createRoute({
+  method: "post",
+  path: "/{id}/events/token",
+  summary: "Issue a short-lived token to watch one job from a browser",
+  tags: ["events"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 201: jsonContent(EventTokenSchema, "Use as ?token= on the events URL"), ...errorResponses(401, 403, 404) },
+});
+
+const isIdCursor = (v: unknown): v is { id: string } =>
+  typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
+
+export const jobsApi = newRouter()
+  .openapi(submitRoute, async (c) => {
+    const request = c.req.valid("json");
+    const tenant = c.get("principal").tenant;
+    const rows = prepareJobs(tenant, [request], Date.now(), () => "");
+    const { jobs: [job], created: [created] } = await submitJobs(c.env, tenant, rows);
+    c.header("Location", `/api/v1/jobs/${job!.id}`);
+    return c.json(toJob(job!), created ? 202 : 200);
+  })
+  .openapi(batchRoute, async (c) => {
+    const { jobs: requests } = c.req.valid("json");
+    const tenant = c.get("principal").tenant;
+    const rows = prepareJobs(tenant, requests, Date.now(), (i) => `jobs.${i}.`);
+    const outcome = await submitJobs(c.env, tenant, rows);
+    const created = outcome.created.filter(Boolean).length;
+    return c.json({ items: outcome.jobs.map(toJob), created, existing: outcome.jobs.length - created }, 202);
+  })
+  .openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const tenant = c.get("principal").tenant;
+    const cursor = query.cursor ? decodeCursor(query.cursor, isIdCursor).id : undefined;
+    const conditions: (SQL | undefined)[] = [
+      eq(jobs.tenant, tenant),
+      query.status ? eq(jobs.status, query.status) : undefined,
+      query.type ? eq(jobs.type, query.type) : undefined,
+      query.priority ? eq(jobs.priority, query.priority) : undefined,
+      query.createdAfter ? gte(jobs.id, idLowerBound("job", Date.parse(query.createdAfter) + 1)) : undefined,
+      query.createdBefore ? lt(jobs.id, idLowerBound("job", Date.parse(query.createdBefore))) : undefined,
+      cursor ? lt(jobs.id, cursor) : undefined,
+    ];
+    const db = c.get("db");
+    const rows = query.tag
+      ? (
+          await db
+            .select({ job: jobs })
+            .from(jobTags)
+            .innerJoin(jobs, eq(jobs.id, jobTags.jobId))
+            .where(and(eq(jobTags.tenant, tenant), eq(jobTags.tag, query.tag), ...conditions))
+            .orderBy(desc(jobTags.jobId))
+            .limit(query.limit + 1)
+        ).map((r) => r.job)
+      : await db.select().from(jobs).where(and(...conditions)).orderBy(desc(jobs.id)).limit(query.limit + 1);
+    return c.json(pageOf(rows, query.limit, toJob, (r) => ({ id: r.id })), 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const job = await findJob(c.get("db"), c.get("principal").tenant, c.req.valid("param").id);
+    return c.json(toJob(job), 200);
+  })
+  .openapi(resultRoute, async (c) => {
+    const job = toJob(await findJob(c.get("db"), c.get("principal").tenant, c.req.valid("param").id));
+    if (job.status !== "completed") {
+      throw new ApiError(409, "not_completed", `job is ${job.status}; a result exists once it has completed`);
+    }
+    return c.json({ id: job.id, status: "completed" as const, result: job.result }, 200);
+  })
+  .openapi(attemptsRoute, async (c) => {
+    const db = c.get("db");
+    const job = await findJob(db, c.get("principal").tenant, c.req.valid("param").id);
+    const rows = await db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.jobId, job.id))
+      .orderBy(asc(attempts.series), asc(attempts.attempt));
+    return c.json({ items: rows.map(toAttempt) }, 200);
+  })
+  .openapi(logsRoute, async (c) => {
+    const db = c.get("db");
+    const job = await findJob(db, c.get("principal").tenant, c.req.valid("param").id);
+    const rows = await db.select().from(jobLogs).where(eq(jobLogs.jobId, job.id)).orderBy(asc(jobLogs.id)).limit(1_000);
+    const items = rows.map((r) => ({ seq: r.id, at: new Date(r.at).toISOString(), attempt: r.attempt, level: r.level, message: r.message }));
+    return c.json({ items }, 200);
+  })
+  .openapi(cancelRoute, async (c) => {
+    const job = await cancelJob(c.env, c.get("db"), c.get("principal").tenant, c.req.valid("param").id);
+    return c.json(toJob(job), 200);
+  })
+  .openapi(retryRoute, async (c) => {
+    const job = await requeueJob(c.env, c.get("db"), c.get("principal").tenant, c.req.valid("param").id);
+    return c.json(toJob(job), 202);
+  })
+  .openapi(eventTokenRoute, async (c) => {
+    const tenant = c.get("principal").tenant;
+    const job = await findJob(c.get("db"), tenant, c.req.valid("param").id);
+    const exp = Date.now() + EVENT_TOKEN_TTL_MS;
+    const token = await signEventToken(c.env.SIGNING_SECRET, { tenant, jobId: job.id, exp });
+    const url = `/api/v1/jobs/${job.id}/events?token=${encodeURIComponent(token)}`;
+    return c.json({ token, expiresAt: new Date(exp).toISOString(), url }, 201);
+  });
+

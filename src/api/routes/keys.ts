@@ -1,0 +1,110 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { apiKeys } from "../../db/schema";
+import { newId, randomToken } from "../../engine/ids";
+import { iso } from "../../engine/job-view";
+import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
+import { SCOPES, newRouter } from "../context";
+import { sha256Hex } from "../crypto";
+import { notFound } from "../errors";
+import { requireScope } from "../middleware/auth";
+
+const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tenant: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    prefix: z.string().describe("the key's first characters, to recognise it"),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+const CreatedKeySchema = KeySchema.extend({ key: z.string().describe("shown once; only its hash is stored") }).openapi("CreatedApiKey");
+
+const CreateKeySchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "lowercase letters, digits, - and _, at most 63"),
+    scopes: z.array(z.enum(SCOPES)).min(1).default(["jobs:read", "jobs:write"]),
+  })
+  .strict()
+  .openapi("CreateApiKey");
+
+const createRouteDef = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Create an API key for a tenant (the key is returned once)",
+  tags: ["keys"],
+  middleware: [requireScope("admin")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: CreateKeySchema } } } },
+  responses: { 201: jsonContent(CreatedKeySchema, "Created"), ...errorResponses(400, 401, 403) },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List API keys",
+  tags: ["keys"],
+  middleware: [requireScope("admin")] as const,
+  request: { query: z.object({ tenant: z.string().max(63).optional(), includeRevoked: z.enum(["true", "false"]).default("false") }) },
+  responses: { 200: jsonContent(z.object({ items: z.array(KeySchema) }), "Keys"), ...errorResponses(400, 401, 403) },
+});
+
+const revokeRoute = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Revoke an API key",
+  tags: ["keys"],
+  middleware: [requireScope("admin")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(KeySchema, "Revoked"), ...errorResponses(401, 403, 404) },
+});
+
+function toKey(row: typeof apiKeys.$inferSelect) {
+  return {
+    id: row.id,
+    name: row.name,
+    tenant: row.tenant,
+    scopes: JSON.parse(row.scopes),
+    prefix: row.prefix,
+    createdAt: iso(row.createdAt),
+    revokedAt: row.revokedAt === null ? null : iso(row.revokedAt),
+  };
+}
+
+export const keysApi = newRouter()
+  .openapi(createRouteDef, async (c) => {
+    const body = c.req.valid("json");
+    const key = `ejk_${randomToken(32)}`;
+    const row = {
+      id: newId("key"),
+      name: body.name,
+      tenant: body.tenant,
+      scopes: JSON.stringify([...new Set(body.scopes)]),
+      hash: await sha256Hex(key),
+      prefix: key.slice(0, 12),
+      createdAt: Date.now(),
+      revokedAt: null,
+    };
+    await c.get("db").insert(apiKeys).values(row);
+    return c.json({ ...toKey(row), key }, 201);
+  })
+  .openapi(listRoute, async (c) => {
+    const { tenant, includeRevoked } = c.req.valid("query");
+    const rows = await c
+      .get("db")
+      .select()
+      .from(apiKeys)
+      .where(and(tenant ? eq(apiKeys.tenant, tenant) : undefined, includeRevoked === "true" ? undefined : isNull(apiKeys.revokedAt)))
+      .orderBy(desc(apiKeys.createdAt))
+      .limit(1_000);
+    return c.json({ items: rows.map(toKey) }, 200);
+  })
+  .openapi(revokeRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const [row] = await c.get("db").update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).returning();
+    if (!row) throw notFound(`key ${id}`);
+    return c.json(toKey(row), 200);
+  });

@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { lanes } from "../../db/schema";
+import { rawSql } from "../../db/raw";
+import { redispatch } from "../../engine/dispatch";
+import { PRIORITIES, type Priority } from "../../engine/lanes";
+import { errorResponses, jsonContent } from "../../schemas/common";
+import { PrioritySchema } from "../../schemas/job";
+import { newRouter } from "../context";
+import { hasScope, requireScope } from "../middleware/auth";
+
+const LaneSchema = z
+  .object({
+    lane: PrioritySchema,
+    paused: z.boolean(),
+    depth: z.number().int().describe("queued or retrying, due now"),
+    scheduled: z.number().int().describe("queued or retrying, due later"),
+    inFlight: z.number().int().describe("running"),
+  })
+  .openapi("Lane");
+
+const LanesSchema = z
+  .object({ scope: z.enum(["tenant", "platform"]), items: z.array(LaneSchema) })
+  .openapi("LaneList");
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "Depth per priority lane (platform-wide for admin keys, else the tenant's own jobs)",
+  tags: ["queues"],
+  middleware: [requireScope("jobs:read")] as const,
+  responses: { 200: jsonContent(LanesSchema, "Lanes"), ...errorResponses(401, 403) },
+});
+
+const LaneParam = z.object({ lane: PrioritySchema.openapi({ param: { name: "lane", in: "path" } }) });
+
+const pauseRoute = createRoute({
+  method: "post",
+  path: "/{lane}/pause",
+  summary: "Pause a lane: it accepts jobs but starts none",
+  tags: ["queues"],
+  middleware: [requireScope("admin")] as const,
+  request: { params: LaneParam },
+  responses: { 200: jsonContent(LaneSchema.pick({ lane: true, paused: true }), "Paused"), ...errorResponses(400, 401, 403) },
+});
+
+const resumeRoute = createRoute({
+  method: "post",
+  path: "/{lane}/resume",
+  summary: "Resume a lane and announce the jobs parked while it was paused",
+  tags: ["queues"],
+  middleware: [requireScope("admin")] as const,
+  request: { params: LaneParam },
+  responses: { 200: jsonContent(LaneSchema.pick({ lane: true, paused: true }), "Resumed"), ...errorResponses(400, 401, 403) },
+});
+
+const RESUME_DISPATCH_LIMIT = 5_000;
+
+async function setPaused(db: Database, lane: Priority, paused: boolean) {
+  const now = Date.now();
+  await db
+    .insert(lanes)
+    .values({ name: lane, paused: paused ? 1 : 0, updatedAt: now })
+    .onConflictDoUpdate({ target: lanes.name, set: { paused: paused ? 1 : 0, updatedAt: now } });
+}
+
+export const queuesApi = newRouter()
+  .openapi(listRoute, async (c) => {
+    const principal = c.get("principal");
+    const platform = hasScope(principal, "admin");
+    const now = Date.now();
+    const sql = rawSql(c.env.DB);
+    const [countResult, lanesResult] = await c.env.DB.batch([
+      sql`
+        SELECT priority AS lane, status, sum(run_at <= ${now}) AS due, sum(run_at > ${now}) AS later
+        FROM jobs WHERE status IN ('queued', 'retrying', 'running') AND (${platform ? 1 : 0} = 1 OR tenant = ${principal.tenant})
+        GROUP BY priority, status`,
+      sql`SELECT name, paused FROM lanes`,
+    ]);
+    const counts = (countResult?.results ?? []) as { lane: Priority; status: string; due: number; later: number }[];
+    const paused = (lanesResult?.results ?? []) as { name: string; paused: number }[];
+    const items = PRIORITIES.map((lane) => {
+      const rows = counts.filter((r) => r.lane === lane);
+      const waiting = rows.filter((r) => r.status !== "running");
+      return {
+        lane,
+        paused: paused.some((p) => p.name === lane && p.paused === 1),
+        depth: waiting.reduce((n, r) => n + Number(r.due), 0),
+        scheduled: waiting.reduce((n, r) => n + Number(r.later), 0),
+        inFlight: rows.filter((r) => r.status === "running").reduce((n, r) => n + Number(r.due) + Number(r.later), 0),
+      };
+    });
+    return c.json({ scope: platform ? ("platform" as const) : ("tenant" as const), items }, 200);
+  })
+  .openapi(pauseRoute, async (c) => {
+    const { lane } = c.req.valid("param");
+    await setPaused(c.get("db"), lane, true);
+    return c.json({ lane, paused: true }, 200);
+  })
+  .openapi(resumeRoute, async (c) => {
+    const { lane } = c.req.valid("param");
+    const db = c.get("db");
+    await setPaused(db, lane, false);
+    const now = Date.now();
+    const { results: parked } = await rawSql(c.env.DB)`
+      SELECT id, priority, run_at AS runAt FROM jobs
+      WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND priority = ${lane}
+      LIMIT ${RESUME_DISPATCH_LIMIT}`.all<{ id: string; priority: Priority; runAt: number }>();
+    await redispatch(c.env, parked, now);
+    return c.json({ lane, paused: false }, 200);
+  });

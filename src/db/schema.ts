@@ -1,0 +1,127 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * The D1 schema, in one place. Timestamps are integer milliseconds since the epoch (UTC);
+ * the API renders them as ISO-8601. Job ids are time-ordered, so "newest first" and
+ * created-at ranges are both plain primary-key ranges.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    type: text("type").notNull(),
+    status: text("status", {
+      enum: ["queued", "running", "retrying", "completed", "failed", "cancelled"],
+    }).notNull(),
+    priority: text("priority", { enum: ["critical", "high", "normal", "low"] }).notNull(),
+    input: text("input").notNull(),
+    result: text("result"),
+    error: text("error"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    backoff: text("backoff"),
+    tags: text("tags").notNull().default("[]"),
+    idempotencyKey: text("idempotency_key"),
+    durable: integer("durable").notNull().default(0),
+    /** Bumped on every fresh attempt series (replay, manual retry) so a new Workflow instance id is used. */
+    series: integer("series").notNull().default(0),
+    runAt: integer("run_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    heartbeatAt: integer("heartbeat_at"),
+    /** When the queue message announcing this job is expected to be delivered; the sweeper re-sends overdue ones. */
+    dispatchDueAt: integer("dispatch_due_at"),
+    claimToken: text("claim_token"),
+    /** Set by the job's Durable Object once someone subscribes; runners publish live events only then. */
+    watched: integer("watched").notNull().default(0),
+    progressPercent: real("progress_percent").notNull().default(0),
+    progressStage: text("progress_stage"),
+    progressMessage: text("progress_message"),
+  },
+  (t) => [
+    index("jobs_tenant_id").on(t.tenant, t.id),
+    index("jobs_tenant_status_id").on(t.tenant, t.status, t.id),
+    index("jobs_tenant_type_id").on(t.tenant, t.type, t.id),
+    index("jobs_tenant_priority_id").on(t.tenant, t.priority, t.id),
+    index("jobs_tenant_finished").on(t.tenant, t.finishedAt),
+    index("jobs_status_dispatch").on(t.status, t.dispatchDueAt),
+    index("jobs_status_heartbeat").on(t.status, t.heartbeatAt),
+    index("jobs_claim_token").on(t.claimToken),
+    uniqueIndex("jobs_tenant_idempotency").on(t.tenant, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+  ],
+);
+
+export const jobTags = sqliteTable(
+  "job_tags",
+  {
+    tenant: text("tenant").notNull(),
+    tag: text("tag").notNull(),
+    jobId: text("job_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.tag, t.jobId] }), index("job_tags_job").on(t.jobId)],
+);
+
+export const attempts = sqliteTable(
+  "attempts",
+  {
+    jobId: text("job_id").notNull(),
+    series: integer("series").notNull(),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    outcome: text("outcome", {
+      enum: ["running", "succeeded", "failed", "timed_out", "cancelled"],
+    }).notNull(),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.series, t.attempt] }), index("attempts_finished").on(t.finishedAt)],
+);
+
+export const jobLogs = sqliteTable(
+  "job_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: text("job_id").notNull(),
+    at: integer("at").notNull(),
+    attempt: integer("attempt").notNull(),
+    level: text("level", { enum: ["debug", "info", "warn", "error"] }).notNull(),
+    message: text("message").notNull(),
+  },
+  (t) => [index("job_logs_job").on(t.jobId, t.id)],
+);
+
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    jobId: text("job_id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    failedAt: integer("failed_at").notNull(),
+    error: text("error"),
+  },
+  (t) => [index("dead_letters_tenant_failed").on(t.tenant, t.failedAt)],
+);
+
+export const lanes = sqliteTable("lanes", {
+  name: text("name").primaryKey(),
+  paused: integer("paused").notNull().default(0),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    tenant: text("tenant").notNull(),
+    scopes: text("scopes").notNull(),
+    hash: text("hash").notNull(),
+    prefix: text("prefix").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenant, t.createdAt)],
+);

@@ -1,0 +1,79 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { ApiError, notFound } from "../api/errors";
+import type { Database, JobRow } from "../db/client";
+import { attempts, deadLetters, jobs } from "../db/schema";
+import { workflowInstanceId } from "../workflows/instance";
+import { dispatchOrLeaveToSweeper } from "./dispatch";
+import { TERMINAL, publish } from "./events";
+import type { Priority } from "./lanes";
+
+export async function findJob(db: Database, tenant: string, id: string): Promise<JobRow> {
+  const row = await db.select().from(jobs).where(and(eq(jobs.id, id), eq(jobs.tenant, tenant))).get();
+  if (!row) throw notFound(`job ${id}`);
+  return row;
+}
+
+/**
+ * Cancels a job that has not finished. A queued job never runs; a running one has its Workflow
+ * terminated or, in the queue consumer, its `ctx.signal` aborted at the next heartbeat.
+ */
+export async function cancelJob(env: Env, db: Database, tenant: string, id: string, now = Date.now()): Promise<JobRow> {
+  const job = await findJob(db, tenant, id);
+  if (TERMINAL.has(job.status)) throw new ApiError(409, "invalid_state", `job is already ${job.status}`);
+  const [updated] = await db.batch([
+    db
+      .update(jobs)
+      .set({ status: "cancelled", finishedAt: now, claimToken: null, dispatchDueAt: null, heartbeatAt: null })
+      .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running", "retrying"])))
+      .returning(),
+    db
+      .update(attempts)
+      .set({ outcome: "cancelled", finishedAt: now })
+      .where(and(eq(attempts.jobId, id), eq(attempts.series, job.series), eq(attempts.outcome, "running"))),
+  ]);
+  const row = updated[0];
+  if (!row) throw new ApiError(409, "invalid_state", "job finished before it could be cancelled");
+  if (row.durable === 1 && (job.status === "running" || job.status === "retrying")) {
+    try {
+      await (await env.DURABLE_JOB.get(workflowInstanceId(id, job.series))).terminate();
+    } catch (err) {
+      console.warn(`terminating the workflow of ${id} failed (it may have ended already)`, err);
+    }
+  }
+  if (row.watched === 1) await publish(env, id, [{ type: "status", status: "cancelled", attempt: row.attempts }]);
+  return row;
+}
+
+/** failed|cancelled -> queued as a fresh attempt series; also takes the job off the dead-letter list. */
+export async function requeueJob(env: Env, db: Database, tenant: string, id: string, now = Date.now()): Promise<JobRow> {
+  const job = await findJob(db, tenant, id);
+  if (job.status !== "failed" && job.status !== "cancelled") {
+    throw new ApiError(409, "invalid_state", `only failed or cancelled jobs can run again; this one is ${job.status}`);
+  }
+  const [updated] = await db.batch([
+    db
+      .update(jobs)
+      .set({
+        status: "queued",
+        attempts: 0,
+        series: sql`${jobs.series} + 1`,
+        result: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+        runAt: now,
+        dispatchDueAt: now,
+        progressPercent: 0,
+        progressStage: null,
+        progressMessage: null,
+      })
+      .where(and(eq(jobs.id, id), inArray(jobs.status, ["failed", "cancelled"])))
+      .returning(),
+    db.delete(deadLetters).where(eq(deadLetters.jobId, id)),
+  ]);
+  const row = updated[0];
+  if (!row) throw new ApiError(409, "invalid_state", "the job changed state meanwhile; try again");
+  await dispatchOrLeaveToSweeper(env, [{ id, priority: row.priority as Priority, runAt: now }], now);
+  if (row.watched === 1) await publish(env, id, [{ type: "status", status: "queued", attempt: 0 }]);
+  return row;
+}

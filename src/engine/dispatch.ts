@@ -1,0 +1,67 @@
+import { z } from "@hono/zod-openapi";
+import { type Priority, laneQueue } from "./lanes";
+
+/** The longest a queue message can be delayed; later runs are re-delayed on delivery. */
+export const MAX_DELAY_SECONDS = 12 * 3600;
+const SEND_BATCH_LIMIT = 100;
+
+export const JobMessageSchema = z.object({ id: z.string().min(1) });
+export type JobMessage = z.infer<typeof JobMessageSchema>;
+
+export interface Dispatchable {
+  id: string;
+  priority: Priority;
+  runAt: number;
+}
+
+export function delaySeconds(runAt: number, now: number): number {
+  return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((runAt - now) / 1000)));
+}
+
+/** When the message sent now for a job due at `runAt` should arrive. */
+export function dispatchDueAt(runAt: number, now: number): number {
+  return now + delaySeconds(runAt, now) * 1000;
+}
+
+/** Announces jobs on their lanes' queues, one `sendBatch` per lane and hundred messages. */
+export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
+  const byLane = new Map<Priority, MessageSendRequest<JobMessage>[]>();
+  for (const job of jobs) {
+    const messages = byLane.get(job.priority) ?? [];
+    messages.push({ body: { id: job.id }, contentType: "json", delaySeconds: delaySeconds(job.runAt, now) });
+    byLane.set(job.priority, messages);
+  }
+  const sends: Promise<unknown>[] = [];
+  for (const [lane, messages] of byLane) {
+    const queue = laneQueue(env, lane);
+    for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
+      sends.push(queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT)));
+    }
+  }
+  await Promise.all(sends);
+}
+
+/**
+ * Dispatch for callers whose jobs are already safe in D1: a failed send leaves the job with an
+ * overdue dispatch time, and the sweeper announces it again.
+ */
+export async function dispatchOrLeaveToSweeper(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
+  try {
+    await dispatch(env, jobs, now);
+  } catch (err) {
+    console.error(`dispatching ${jobs.length} jobs failed; the sweeper will announce them`, err);
+  }
+}
+
+/** Records when each job's new message is due, then sends it: for jobs whose earlier message is gone. */
+export async function redispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
+  if (jobs.length === 0) return;
+  const due = JSON.stringify(jobs.map((j) => ({ id: j.id, at: dispatchDueAt(j.runAt, now) })));
+  await env.DB.prepare(
+    `UPDATE jobs SET dispatch_due_at = d.value->>'at' FROM json_each(?) AS d
+     WHERE jobs.id = d.value->>'id' AND jobs.status IN ('queued', 'retrying')`,
+  )
+    .bind(due)
+    .run();
+  await dispatch(env, jobs, now);
+}

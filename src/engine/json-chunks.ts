@@ -1,0 +1,22 @@
+/**
+ * D1 allows 100 bound parameters per statement, so bulk statements take their rows as one JSON
+ * parameter read with `json_each`. This splits rows so that each parameter stays well under the
+ * 2 MB value limit.
+ */
+export function jsonChunks<T>(rows: T[], maxBytes = 900_000): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 2;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (current.length > 0 && size + text.length + 1 > maxBytes) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      size = 2;
+    }
+    current.push(text);
+    size += text.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}

@@ -1,0 +1,82 @@
+import type { JobContext, JobDefinition, LogLevel, ProgressDetail } from "../jobs/define";
+import { zodDetails } from "../api/errors";
+import { AttemptTimeoutError, type ErrorInfo, NonRetryableError, describeError } from "./errors";
+
+/** Results live in the D1 row; bigger artefacts belong in R2. */
+export const MAX_RESULT_BYTES = 512 * 1024;
+const MAX_LOG_MESSAGE = 2_000;
+
+export interface AttemptSpec {
+  id: string;
+  tenant: string;
+  attempt: number;
+  input: string;
+  timeoutMs: number;
+}
+
+/** How a context reaches the outside world; the consumer and the Workflow each supply their own. */
+export interface AttemptHooks {
+  progress(percent: number, detail: ProgressDetail): Promise<void>;
+  log(level: LogLevel, message: string): void;
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  sleep(name: string, ms: number): Promise<void>;
+  /** Aborted from outside, e.g. when the job is cancelled. */
+  cancelled?: AbortSignal;
+}
+
+export type AttemptResult =
+  | { ok: true; result: string }
+  | { ok: false; error: ErrorInfo; timedOut: boolean };
+
+function clampPercent(percent: number): number {
+  if (!Number.isFinite(percent)) return 0;
+  return Math.min(100, Math.max(0, percent));
+}
+
+/** Runs one attempt of a job: validates input, enforces the time limit, serialises the result. */
+export async function runAttempt(
+  definition: JobDefinition,
+  spec: AttemptSpec,
+  hooks: AttemptHooks,
+): Promise<AttemptResult> {
+  const controller = new AbortController();
+  const timeout = new AttemptTimeoutError(spec.timeoutMs);
+  const timer = setTimeout(() => controller.abort(timeout), spec.timeoutMs);
+  const onCancel = () => controller.abort(hooks.cancelled?.reason);
+  hooks.cancelled?.addEventListener("abort", onCancel);
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason));
+  });
+  aborted.catch(() => undefined);
+
+  const ctx: JobContext = {
+    jobId: spec.id,
+    tenant: spec.tenant,
+    attempt: spec.attempt,
+    signal: controller.signal,
+    progress: (percent, detail = {}) => hooks.progress(clampPercent(percent), detail),
+    step: (name, fn) => hooks.step(name, fn),
+    sleep: (name, ms) => hooks.sleep(name, ms),
+    log: (message, level = "info") => hooks.log(level, String(message).slice(0, MAX_LOG_MESSAGE)),
+  };
+
+  try {
+    const parsed = definition.input.safeParse(JSON.parse(spec.input));
+    if (!parsed.success) {
+      const fields = zodDetails(parsed.error).map((d) => `${d.path}: ${d.message}`).join("; ");
+      throw new NonRetryableError(`input does not match the job type's schema: ${fields}`);
+    }
+    const value = await Promise.race([definition.run(parsed.data, ctx), aborted]);
+    const result = JSON.stringify(value ?? null);
+    if (result.length > MAX_RESULT_BYTES) {
+      throw new NonRetryableError(`result is ${result.length} bytes; at most ${MAX_RESULT_BYTES} (store bytes in R2)`);
+    }
+    return { ok: true, result };
+  } catch (err) {
+    return { ok: false, error: describeError(err), timedOut: err === timeout };
+  } finally {
+    clearTimeout(timer);
+    hooks.cancelled?.removeEventListener("abort", onCancel);
+    if (!controller.signal.aborted) controller.abort(new Error("attempt finished"));
+  }
+}

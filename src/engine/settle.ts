@@ -1,0 +1,88 @@
+import { rawSql, rowsOf } from "../db/raw";
+import type { Priority } from "./lanes";
+import { dispatchOrLeaveToSweeper } from "./dispatch";
+import type { ErrorInfo } from "./errors";
+import { type JobEvent, publishAll } from "./events";
+import type { AttemptResult } from "./run-attempt";
+import { type Backoff, backoffDelay } from "./retry";
+import { type LogEntry, type Settlement, logStatements, settleStatements } from "./state";
+
+export interface SettleInput {
+  job: {
+    id: string;
+    claimToken: string;
+    series: number;
+    attempt: number;
+    maxAttempts: number;
+    backoff: string;
+    priority: string;
+    durable: number;
+  };
+  result: AttemptResult;
+  progress?: { percent: number; stage: string | null; message: string | null };
+}
+
+/** Applies the retry policy to a finished attempt. */
+export function decide(input: SettleInput, now: number, random: () => number = Math.random): Settlement {
+  const { job, result, progress } = input;
+  const base = {
+    id: job.id,
+    token: job.claimToken,
+    series: job.series,
+    attempt: job.attempt,
+    percent: progress?.percent ?? null,
+    stage: progress?.stage ?? null,
+    message: progress?.message ?? null,
+  };
+  if (result.ok) {
+    return { ...base, status: "completed", outcome: "succeeded", result: result.result, error: null, runAt: null, dispatchDueAt: null };
+  }
+  const error: ErrorInfo = { name: result.error.name, message: result.error.message, retryable: result.error.retryable };
+  const outcome = result.timedOut ? "timed_out" : "failed";
+  if (!result.error.retryable || job.attempt >= job.maxAttempts) {
+    return { ...base, status: "failed", outcome, result: null, error: JSON.stringify(error), runAt: null, dispatchDueAt: null };
+  }
+  const delay = Math.max(backoffDelay(JSON.parse(job.backoff) as Backoff, job.attempt, random), result.error.retryAfterMs ?? 0);
+  const runAt = now + delay;
+  // Durable jobs wait out their backoff inside the Workflow, so no queue message is due for them.
+  const dispatchDueAt = job.durable ? null : runAt;
+  return { ...base, status: "retrying", outcome, result: null, error: JSON.stringify(error), runAt, dispatchDueAt };
+}
+
+export function settlementEvents(s: Settlement): JobEvent[] {
+  return [{ type: "status", status: s.status, attempt: s.attempt, error: s.error === null ? null : JSON.parse(s.error) }];
+}
+
+/**
+ * Writes many finished attempts in one D1 batch, announces the retries on their lanes and tells
+ * watched jobs' subscribers. Returns the settlements that took effect (a cancelled job's does not).
+ */
+export async function settle(
+  env: Env,
+  inputs: SettleInput[],
+  logs: LogEntry[],
+  now = Date.now(),
+): Promise<Settlement[]> {
+  if (inputs.length === 0 && logs.length === 0) return [];
+  const settlements = inputs.map((i) => decide(i, now));
+  const sql = rawSql(env.DB);
+  const settling = settleStatements(sql, settlements, now);
+  const results = await env.DB.batch([...settling, ...logStatements(sql, logs)]);
+
+  // Each chunk of settlements is three statements; the first answers which jobs moved.
+  const applied = new Map<string, { watched: number }>();
+  for (let i = 0; i < settling.length; i += 3) {
+    for (const row of rowsOf<{ id: string; watched: number }>(results, i)) applied.set(row.id, row);
+  }
+  const effective = settlements.filter((s) => applied.has(s.id));
+  const priorities = new Map(inputs.map((i) => [i.job.id, { priority: i.job.priority as Priority, durable: i.job.durable }]));
+  const retries = effective
+    .filter((s) => s.status === "retrying" && !priorities.get(s.id)?.durable)
+    .map((s) => ({ id: s.id, priority: priorities.get(s.id)!.priority, runAt: s.runAt! }));
+  if (retries.length > 0) await dispatchOrLeaveToSweeper(env, retries, now);
+  await publishAll(
+    env,
+    effective.filter((s) => applied.get(s.id)?.watched === 1).map((s) => ({ jobId: s.id, events: settlementEvents(s) })),
+  );
+  return effective;
+}

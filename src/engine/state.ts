@@ -1,0 +1,163 @@
+import type { RawSql } from "../db/raw";
+import { jsonChunks } from "./json-chunks";
+
+/**
+ * The job state machine. Every transition is one conditional UPDATE, so at-least-once queue
+ * delivery, a Workflow replay or a racing cancel can never run a job twice at once nor move it
+ * backwards: whichever writer's WHERE clause still matches wins, the others change nothing.
+ *
+ *   queued   -> running (claim) | cancelled
+ *   running  -> completed | retrying | failed | cancelled
+ *   retrying -> running (claim) | cancelled
+ *   failed, cancelled -> queued (retry / dead-letter replay, as a fresh attempt series)
+ *   completed: final
+ */
+export const TRANSITIONS = {
+  queued: ["running", "cancelled"],
+  running: ["completed", "retrying", "failed", "cancelled"],
+  retrying: ["running", "cancelled"],
+  failed: ["queued"],
+  cancelled: ["queued"],
+  completed: [],
+} as const;
+
+export interface ClaimedJob {
+  id: string;
+  tenant: string;
+  type: string;
+  priority: string;
+  input: string;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: string;
+  durable: number;
+  series: number;
+  watched: number;
+  claimToken: string;
+}
+
+/** queued|retrying -> running for those of `ids` that are due and whose lane is not paused. */
+export function claimStatements(sql: RawSql, ids: string[], token: string, now: number) {
+  return [
+    sql`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ${now}),
+             heartbeat_at = ${now}, claim_token = ${token}, dispatch_due_at = NULL
+      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
+        AND status IN ('queued', 'retrying') AND run_at <= ${now}
+        AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
+      RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
+                timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken`,
+    sql`
+      INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
+      SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE claim_token = ${token}
+      ON CONFLICT DO NOTHING`,
+  ];
+}
+
+export type SettledStatus = "completed" | "retrying" | "failed";
+
+/** What one finished attempt leads to; computed by `decide` in settle.ts. */
+export interface Settlement {
+  id: string;
+  token: string;
+  series: number;
+  attempt: number;
+  status: SettledStatus;
+  outcome: "succeeded" | "failed" | "timed_out";
+  result: string | null;
+  error: string | null;
+  runAt: number | null;
+  dispatchDueAt: number | null;
+  percent: number | null;
+  stage: string | null;
+  message: string | null;
+}
+
+/** running -> completed|retrying|failed, for attempts still holding their claim; one statement per chunk. */
+export function settleStatements(sql: RawSql, settlements: Settlement[], now: number) {
+  return jsonChunks(settlements).flatMap((chunk) => [
+    sql`
+      UPDATE jobs SET
+        status = s.value->>'status',
+        result = s.value->>'result',
+        error = s.value->>'error',
+        finished_at = CASE WHEN s.value->>'status' = 'retrying' THEN NULL ELSE ${now} END,
+        run_at = coalesce(s.value->>'runAt', run_at),
+        dispatch_due_at = s.value->>'dispatchDueAt',
+        heartbeat_at = NULL,
+        claim_token = NULL,
+        progress_percent = CASE WHEN s.value->>'status' = 'completed' THEN 100
+                                ELSE coalesce(s.value->>'percent', progress_percent) END,
+        progress_stage = coalesce(s.value->>'stage', progress_stage),
+        progress_message = coalesce(s.value->>'message', progress_message)
+      FROM json_each(${chunk}) AS s
+      WHERE jobs.id = s.value->>'id' AND jobs.status = 'running' AND jobs.claim_token = s.value->>'token'
+      RETURNING jobs.id AS id, jobs.watched AS watched, jobs.status AS status`,
+    sql`
+      UPDATE attempts SET finished_at = ${now}, outcome = s.value->>'outcome', error = s.value->>'error'
+      FROM json_each(${chunk}) AS s
+      WHERE attempts.job_id = s.value->>'id' AND attempts.series = s.value->>'series'
+        AND attempts.attempt = s.value->>'attempt' AND attempts.outcome = 'running'`,
+    sql`
+      INSERT INTO dead_letters (job_id, tenant, failed_at, error)
+      SELECT jobs.id, jobs.tenant, ${now}, jobs.error
+      FROM json_each(${chunk}) AS s JOIN jobs ON jobs.id = s.value->>'id'
+      WHERE s.value->>'status' = 'failed' AND jobs.status = 'failed' AND jobs.finished_at = ${now}
+      ON CONFLICT (job_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error`,
+  ]);
+}
+
+export interface Heartbeat {
+  id: string;
+  token: string;
+  percent: number | null;
+  stage: string | null;
+  message: string | null;
+}
+
+/**
+ * Proves the holder is alive and writes the latest progress (progress reaches D1 only here, so
+ * it is throttled to the heartbeat rate). Jobs missing from the answer were cancelled.
+ */
+export function heartbeatStatement(sql: RawSql, beats: Heartbeat[], now: number) {
+  return sql`
+    UPDATE jobs SET heartbeat_at = ${now},
+      progress_percent = coalesce(h.value->>'percent', progress_percent),
+      progress_stage = coalesce(h.value->>'stage', progress_stage),
+      progress_message = coalesce(h.value->>'message', progress_message)
+    FROM json_each(${JSON.stringify(beats)}) AS h
+    WHERE jobs.id = h.value->>'id' AND jobs.status = 'running' AND jobs.claim_token = h.value->>'token'
+    RETURNING jobs.id AS id, jobs.watched AS watched`;
+}
+
+export interface LogEntry {
+  jobId: string;
+  at: number;
+  attempt: number;
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+}
+
+export function logStatements(sql: RawSql, entries: LogEntry[]) {
+  return jsonChunks(entries).map((chunk) =>
+    sql`
+      INSERT INTO job_logs (job_id, at, attempt, level, message)
+      SELECT l.value->>'jobId', l.value->>'at', l.value->>'attempt', l.value->>'level', l.value->>'message'
+      FROM json_each(${chunk}) AS l`,
+  );
+}
+
+/** retrying -> running for a durable job's next attempt, taken by its own Workflow after the backoff. */
+export function claimRetryStatements(sql: RawSql, jobId: string, series: number, token: string, now: number) {
+  return [
+    sql`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = ${now}, claim_token = ${token}
+      WHERE id = ${jobId} AND series = ${series} AND status = 'retrying'
+      RETURNING attempts AS attempt`,
+    sql`
+      INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
+      SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE id = ${jobId} AND claim_token = ${token}
+      ON CONFLICT DO NOTHING`,
+  ];
+}

@@ -1,0 +1,60 @@
+import type { z } from "@hono/zod-openapi";
+import type { Backoff } from "../engine/retry";
+
+export interface ProgressDetail {
+  stage?: string;
+  message?: string;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** What a running job can do. The same object shape in the queue consumer and in a Workflow. */
+export interface JobContext {
+  readonly jobId: string;
+  readonly tenant: string;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  /** Aborted when the job is cancelled or the attempt times out. */
+  readonly signal: AbortSignal;
+  progress(percent: number, detail?: ProgressDetail): Promise<void>;
+  /**
+   * A durable, checkpointed step (backed by a Workflow step): once it has succeeded it is never
+   * run again for this job, across crashes and retries. Only for job types declared `durable`.
+   */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** A durable sleep. Only for job types declared `durable`. */
+  sleep(name: string, ms: number): Promise<void>;
+  log(message: string, level?: LogLevel): void;
+}
+
+export interface RetryOptions {
+  maxAttempts?: number;
+  backoff?: Partial<Backoff>;
+}
+
+export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Result = unknown> {
+  type: string;
+  description?: string;
+  input: Schema;
+  retry?: RetryOptions;
+  /** Per-attempt time limit in ms. */
+  timeoutMs?: number;
+  /**
+   * Whether a job of this type runs as a Workflow instance (needed for `ctx.step` / `ctx.sleep`).
+   * May depend on the input. Everything else runs straight in the queue consumer.
+   */
+  durable?: boolean | ((input: z.output<Schema>) => boolean);
+  run(input: z.output<Schema>, ctx: JobContext): Promise<Result>;
+}
+
+/** Declares a job type; register it in `src/jobs/index.ts`. */
+export function defineJob<Schema extends z.ZodType, Result>(
+  definition: JobDefinition<Schema, Result>,
+): JobDefinition<Schema, Result> {
+  return definition;
+}
+
+export function isDurable(definition: JobDefinition, input: unknown): boolean {
+  const { durable } = definition;
+  return typeof durable === "function" ? durable(input) : durable === true;
+}

@@ -1,0 +1,50 @@
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_request" }),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const IsoTimestamp = z.iso.datetime().openapi({ example: "2026-11-22T10:00:00.000Z" });
+
+export const IdParam = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
+});
+
+/** Error responses shared by every authenticated route, so they appear in the OpenAPI document. */
+export function errorResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: "Malformed request",
+    401: "Missing or invalid credentials",
+    403: "The key lacks the scope this route needs",
+    404: "Not found",
+    409: "Conflicts with the resource's state",
+    413: "Body too large",
+    422: "Well-formed but not acceptable",
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: descriptions[status] ?? "Error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+}
+
+export function listOf<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable(),
+    })
+    .openapi(name);
+}
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
