@@ -84,9 +84,9 @@ CREATE INDEX `jobs_tenant_status_id` ON `jobs` (`tenant`,`status`,`id`);--> stat
 CREATE INDEX `jobs_tenant_type_id` ON `jobs` (`tenant`,`type`,`id`);--> statement-breakpoint
 CREATE INDEX `jobs_tenant_priority_id` ON `jobs` (`tenant`,`priority`,`id`);--> statement-breakpoint
 CREATE INDEX `jobs_tenant_finished` ON `jobs` (`tenant`,`finished_at`);--> statement-breakpoint
-CREATE INDEX `jobs_status_dispatch` ON `jobs` (`status`,`dispatch_due_at`);--> statement-breakpoint
-CREATE INDEX `jobs_status_heartbeat` ON `jobs` (`status`,`heartbeat_at`);--> statement-breakpoint
-CREATE INDEX `jobs_claim_token` ON `jobs` (`claim_token`);--> statement-breakpoint
+CREATE INDEX `jobs_waiting_dispatch` ON `jobs` (`dispatch_due_at`) WHERE status IN ('queued', 'retrying');--> statement-breakpoint
+CREATE INDEX `jobs_running_heartbeat` ON `jobs` (`heartbeat_at`) WHERE status = 'running';--> statement-breakpoint
+CREATE INDEX `jobs_active_lane` ON `jobs` (`priority`,`status`,`run_at`) WHERE status IN ('queued', 'retrying', 'running');--> statement-breakpoint
 CREATE UNIQUE INDEX `jobs_tenant_idempotency` ON `jobs` (`tenant`,`idempotency_key`) WHERE idempotency_key IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `lanes` (
 	`name` text PRIMARY KEY NOT NULL,

@@ -1,5 +1,6 @@
 import { createApp } from "./api/app";
 import { consumeBatch } from "./engine/consumer";
+import { metered } from "./engine/metering";
 import { sweep } from "./engine/sweeper";
 
 export { JobEvents } from "./durable/job-events";
@@ -10,7 +11,10 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
-    await consumeBatch(batch, env);
+    const { env: meteredEnv, usage } = metered(env);
+    await consumeBatch(batch, meteredEnv);
+    // One structured line per consumer batch: what running these jobs cost (see bench/).
+    console.log(JSON.stringify({ event: "consumer_batch", queue: batch.queue, messages: batch.messages.length, usage }));
   },
   async scheduled(_controller, env) {
     const report = await sweep(env);

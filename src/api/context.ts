@@ -9,6 +9,8 @@ export interface Principal {
   tenant: string;
   scopes: Scope[];
   keyId: string;
+  /** SHA-256 of a key stored in D1; absent for the env admin key. */
+  keyHash?: string;
 }
 
 export type AppEnv = {

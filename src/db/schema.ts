@@ -48,9 +48,11 @@ export const jobs = sqliteTable(
     index("jobs_tenant_type_id").on(t.tenant, t.type, t.id),
     index("jobs_tenant_priority_id").on(t.tenant, t.priority, t.id),
     index("jobs_tenant_finished").on(t.tenant, t.finishedAt),
-    index("jobs_status_dispatch").on(t.status, t.dispatchDueAt),
-    index("jobs_status_heartbeat").on(t.status, t.heartbeatAt),
-    index("jobs_claim_token").on(t.claimToken),
+    // Partial indexes for the sweeper: a job enters and leaves each once, instead of every
+    // status change rewriting an entry.
+    index("jobs_waiting_dispatch").on(t.dispatchDueAt).where(sql`status IN ('queued', 'retrying')`),
+    index("jobs_running_heartbeat").on(t.heartbeatAt).where(sql`status = 'running'`),
+    index("jobs_active_lane").on(t.priority, t.status, t.runAt).where(sql`status IN ('queued', 'retrying', 'running')`),
     uniqueIndex("jobs_tenant_idempotency").on(t.tenant, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
 );

@@ -43,7 +43,7 @@ export class JobEvents extends DurableObject<Env> {
     const stored: StoredEvent[] = [];
     for (const event of events) {
       seq += 1;
-      const item = { ...event, seq, at: new Date().toISOString() } as StoredEvent;
+      const item = { ...event, seq, at: event.at ?? new Date().toISOString() } as StoredEvent;
       this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, JSON.stringify(item));
       if (event.type === "progress") this.setMeta("progress", JSON.stringify(event));
       if (event.type === "status") this.setMeta("final", TERMINAL.has(event.status) ? "1" : "0");

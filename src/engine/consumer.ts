@@ -59,7 +59,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
       .map((j) => ({ jobId: j.id, events: [{ type: "status", status: "running", attempt: j.attempt }] })),
   );
   const durable = claimed.filter((j) => j.durable === 1);
-  await Promise.all(durable.map((job) => startWorkflow(env, job)));
+  await startWorkflows(env, durable);
   durable.forEach((j) => ack(j.id));
 
   await runDirect(env, sql, claimed.filter((j) => j.durable !== 1), ack, retry);
@@ -73,7 +73,7 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], lane: Priori
   const { results: rows } = await sql`
     SELECT id, run_at AS runAt, priority FROM jobs
     WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
-      AND (status = 'queued' OR (status = 'retrying' AND durable = 0))`.all<{ id: string; runAt: number; priority: Priority }>();
+      AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0))`.all<{ id: string; runAt: number; priority: Priority }>();
   const early = rows.filter((r) => r.runAt > now);
   const parked = rows.filter((r) => r.runAt <= now);
   await redispatch(env, early, now);
@@ -81,21 +81,30 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], lane: Priori
     // Parked: no message is due for them. Resuming the lane (or the sweeper) announces them again.
     await sql`UPDATE jobs SET dispatch_due_at = NULL
               WHERE id IN (SELECT value FROM json_each(${JSON.stringify(parked.map((r) => r.id))}))
-                AND status IN ('queued', 'retrying')`.run();
+                AND +status IN ('queued', 'retrying')`.run();
     console.log(`lane ${lane ?? "?"} is paused: parked ${parked.length} jobs until it resumes`);
   }
 }
 
-async function startWorkflow(env: Env, job: ClaimedJob) {
-  try {
-    await env.DURABLE_JOB.create({
+const CREATE_BATCH_LIMIT = 100;
+
+/**
+ * Hands claimed durable jobs to their Workflow instances, a hundred per call. An instance that
+ * cannot be created (it exists from an earlier delivery, or the call failed) is left to the
+ * sweeper, which reconciles the job with its instance's status.
+ */
+async function startWorkflows(env: Env, jobs: ClaimedJob[]) {
+  for (let i = 0; i < jobs.length; i += CREATE_BATCH_LIMIT) {
+    const instances = jobs.slice(i, i + CREATE_BATCH_LIMIT).map((job) => ({
       id: workflowInstanceId(job.id, job.series),
       params: { jobId: job.id, series: job.series, claimToken: job.claimToken },
-    });
-  } catch (err) {
-    // Already created by an earlier delivery, or the create failed: the sweeper reconciles the
-    // job with its instance's status either way.
-    console.warn(`starting the workflow for ${job.id} failed`, err);
+    }));
+    try {
+      const { errors } = await env.DURABLE_JOB.createBatch({ instances });
+      if (errors.length > 0) console.warn("some workflow instances were not created", errors);
+    } catch (err) {
+      console.warn("creating workflow instances failed", err);
+    }
   }
 }
 
@@ -155,9 +164,16 @@ async function runDirect(
   };
 
   let done = false;
+  let wake = () => {};
   const ticker = (async () => {
     while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HEARTBEAT_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       if (done) break;
       try {
         await beat();
@@ -177,7 +193,9 @@ async function runDirect(
             cancelled: state.cancel.signal,
             progress: async (percent, detail) => {
               state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
-              if (state.watched) await publish(env, job.id, [{ type: "progress", attempt: job.attempt, ...state.progress }]);
+              if (state.watched) {
+                await publish(env, job.id, [{ type: "progress", attempt: job.attempt, ...state.progress, at: new Date().toISOString() }]);
+              }
             },
             log: (level, message) => {
               if (state.logs++ < MAX_LOGS_PER_ATTEMPT) logs.push({ jobId: job.id, at: Date.now(), attempt: job.attempt, level, message });
@@ -191,6 +209,7 @@ async function runDirect(
     }),
   );
   done = true;
-  await flush();
+  wake();
   await ticker;
+  await flush();
 }

@@ -1,9 +1,13 @@
 import type { ErrorInfo } from "./errors";
 
-/** What a job's subscribers are told; the Durable Object adds `seq` and `at`. */
-export type JobEvent =
+/**
+ * What a job's subscribers are told. `at` is when it happened (the publisher stamps it; the
+ * Durable Object fills it in when missing) and the object adds `seq`.
+ */
+export type JobEvent = (
   | { type: "progress"; attempt: number; percent: number; stage: string | null; message: string | null }
-  | { type: "status"; status: string; attempt: number; error?: ErrorInfo | null };
+  | { type: "status"; status: string; attempt: number; error?: ErrorInfo | null }
+) & { at?: string };
 
 export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 

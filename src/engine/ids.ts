@@ -31,11 +31,6 @@ export function idLowerBound(prefix: string, ms: number): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
 
-export function randomToken(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return base64Url(raw);
-}
-
 export function base64Url(bytes: Uint8Array): string {
   let bin = "";
   for (const b of bytes) bin += String.fromCharCode(b);

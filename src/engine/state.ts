@@ -11,6 +11,9 @@ import { jsonChunks } from "./json-chunks";
  *   retrying -> running (claim) | cancelled
  *   failed, cancelled -> queued (retry / dead-letter replay, as a fresh attempt series)
  *   completed: final
+ *
+ * The bulk statements look jobs up by primary key; a unary `+` on `status` / `claim_token` keeps
+ * SQLite from preferring those columns' indexes, which would scan every running job instead.
  */
 export const TRANSITIONS = {
   queued: ["running", "cancelled"],
@@ -44,13 +47,14 @@ export function claimStatements(sql: RawSql, ids: string[], token: string, now: 
       UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ${now}),
              heartbeat_at = ${now}, claim_token = ${token}, dispatch_due_at = NULL
       WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
-        AND status IN ('queued', 'retrying') AND run_at <= ${now}
+        AND +status IN ('queued', 'retrying') AND run_at <= ${now}
         AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
       RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
                 timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken`,
     sql`
       INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
-      SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE claim_token = ${token}
+      SELECT id, series, attempts, ${now}, 'running' FROM jobs
+      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND +claim_token = ${token}
       ON CONFLICT DO NOTHING`,
   ];
 }
@@ -92,7 +96,7 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
         progress_stage = coalesce(s.value->>'stage', progress_stage),
         progress_message = coalesce(s.value->>'message', progress_message)
       FROM json_each(${chunk}) AS s
-      WHERE jobs.id = s.value->>'id' AND jobs.status = 'running' AND jobs.claim_token = s.value->>'token'
+      WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = s.value->>'token'
       RETURNING jobs.id AS id, jobs.watched AS watched, jobs.status AS status`,
     sql`
       UPDATE attempts SET finished_at = ${now}, outcome = s.value->>'outcome', error = s.value->>'error'
@@ -103,7 +107,7 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
       INSERT INTO dead_letters (job_id, tenant, failed_at, error)
       SELECT jobs.id, jobs.tenant, ${now}, jobs.error
       FROM json_each(${chunk}) AS s JOIN jobs ON jobs.id = s.value->>'id'
-      WHERE s.value->>'status' = 'failed' AND jobs.status = 'failed' AND jobs.finished_at = ${now}
+      WHERE s.value->>'status' = 'failed' AND +jobs.status = 'failed' AND jobs.finished_at = ${now}
       ON CONFLICT (job_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error`,
   ]);
 }
@@ -127,7 +131,7 @@ export function heartbeatStatement(sql: RawSql, beats: Heartbeat[], now: number)
       progress_stage = coalesce(h.value->>'stage', progress_stage),
       progress_message = coalesce(h.value->>'message', progress_message)
     FROM json_each(${JSON.stringify(beats)}) AS h
-    WHERE jobs.id = h.value->>'id' AND jobs.status = 'running' AND jobs.claim_token = h.value->>'token'
+    WHERE jobs.id = h.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = h.value->>'token'
     RETURNING jobs.id AS id, jobs.watched AS watched`;
 }
 

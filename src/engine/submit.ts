@@ -1,4 +1,6 @@
+import type { Principal } from "../api/context";
 import { ApiError, zodDetails } from "../api/errors";
+import { liveKeyStatement } from "../api/middleware/auth";
 import type { JobRow } from "../db/client";
 import { type RawSql, rawSql, rowsOf } from "../db/raw";
 import { isDurable } from "../jobs/define";
@@ -74,7 +76,9 @@ export function prepareJobs(tenant: string, requests: SubmitJob[], now: number, 
   return rows;
 }
 
-function insertStatements(sql: RawSql, tenant: string, rows: JobRow[]) {
+function insertStatements(sql: RawSql, principal: Principal, rows: JobRow[]) {
+  const { tenant, keyId } = principal;
+  const keyHash = principal.keyHash ?? null;
   const statements: D1PreparedStatement[] = [];
   for (const chunk of jsonChunks(rows)) {
     statements.push(
@@ -85,7 +89,9 @@ function insertStatements(sql: RawSql, tenant: string, rows: JobRow[]) {
                j.value->>'maxAttempts', j.value->>'timeoutMs', j.value->>'backoff', j.value->>'tags',
                j.value->>'idempotencyKey', j.value->>'durable', 0, j.value->>'runAt', j.value->>'createdAt',
                j.value->>'dispatchDueAt'
-        FROM json_each(${chunk}) AS j WHERE true
+        FROM json_each(${chunk}) AS j
+        WHERE ${keyHash} IS NULL
+           OR EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND hash = ${keyHash} AND revoked_at IS NULL)
         ON CONFLICT DO NOTHING
         RETURNING id`,
       sql`
@@ -106,12 +112,14 @@ export interface SubmitOutcome {
 
 /**
  * Writes jobs with one D1 batch and announces the new ones on their lanes. A request whose
- * idempotency key the tenant already used yields the existing job instead of a new one.
+ * idempotency key the tenant already used yields the existing job instead of a new one. The
+ * batch also checks that the caller's key is live, and writes nothing if it is not.
  */
-export async function submitJobs(env: Env, tenant: string, rows: JobRow[]): Promise<SubmitOutcome> {
+export async function submitJobs(env: Env, principal: Principal, rows: JobRow[]): Promise<SubmitOutcome> {
   const sql = rawSql(env.DB);
+  const tenant = principal.tenant;
   const keys = rows.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : []));
-  const statements = insertStatements(sql, tenant, rows);
+  const statements = insertStatements(sql, principal, rows);
   const existingQuery = sql`
     SELECT id, tenant, type, status, priority, input, result, error, attempts, max_attempts AS maxAttempts,
            timeout_ms AS timeoutMs, backoff, tags, idempotency_key AS idempotencyKey, durable, series,
@@ -119,7 +127,14 @@ export async function submitJobs(env: Env, tenant: string, rows: JobRow[]): Prom
            heartbeat_at AS heartbeatAt, dispatch_due_at AS dispatchDueAt, claim_token AS claimToken, watched,
            progress_percent AS progressPercent, progress_stage AS progressStage, progress_message AS progressMessage
     FROM jobs WHERE tenant = ${tenant} AND idempotency_key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
-  const results = await env.DB.batch([...statements, ...(keys.length > 0 ? [existingQuery] : [])]);
+  const results = await env.DB.batch([
+    ...statements,
+    ...(keys.length > 0 ? [existingQuery] : []),
+    ...(principal.keyHash ? [liveKeyStatement(env, principal)] : []),
+  ]);
+  if (principal.keyHash && !rowsOf<{ live: number }>(results, results.length - 1)[0]?.live) {
+    throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+  }
 
   const inserted = new Set<string>();
   for (let i = 0; i < statements.length; i += 2) {

@@ -1,4 +1,4 @@
-import { type RawSql, rawSql } from "../db/raw";
+import { type RawSql, rawSql, rowsOf } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
 import { redispatch } from "./dispatch";
 import type { Priority } from "./lanes";
@@ -64,12 +64,18 @@ async function instanceState(env: Env, jobId: string, series: number): Promise<s
  * runs as a new attempt series in a new instance, announced on the job's lane.
  */
 async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<number> {
-  const { results } = await sql`
-    SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-           claim_token AS claimToken
-    FROM jobs
-    WHERE status IN ('running', 'retrying') AND durable = 1 AND coalesce(heartbeat_at, run_at) < ${now - DURABLE_QUIET_MS}
-    LIMIT ${SWEEP_LIMIT}`.all<QuietRow>();
+  // Running ones by heartbeat; retrying ones (asleep in their backoff, no message due) by run_at.
+  const quietSince = now - DURABLE_QUIET_MS;
+  const [running, retrying] = await env.DB.batch([
+    sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
+               claim_token AS claimToken
+        FROM jobs WHERE status = 'running' AND heartbeat_at < ${quietSince} AND durable = 1 LIMIT ${SWEEP_LIMIT}`,
+    sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
+               claim_token AS claimToken
+        FROM jobs WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying'
+          AND durable = 1 AND run_at < ${quietSince} LIMIT ${SWEEP_LIMIT}`,
+  ]);
+  const results = [...rowsOf<QuietRow>([running!], 0), ...rowsOf<QuietRow>([retrying!], 0)];
   let recovered = 0;
   for (const row of results) {
     const state = await instanceState(env, row.id, row.series);

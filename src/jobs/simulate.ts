@@ -42,7 +42,8 @@ export const simulate = defineJob({
 
     for (let i = 1; i <= input.steps; i++) {
       const work = async () => {
-        ctx.log(`step ${i} ran on attempt ${ctx.attempt}`);
+        // Durable steps log when they really run, which shows which steps a retry skipped.
+        if (input.durable) ctx.log(`step ${i} ran on attempt ${ctx.attempt}`);
         await wait(input.stepMs, ctx.signal);
         if (shouldFail && i === failingStep) fail();
         return i;

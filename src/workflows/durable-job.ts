@@ -57,7 +57,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         ? await runAttempt(definition, { id: job.id, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, {
             progress: async (percent, detail) => {
               const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
-              await publish(this.env, jobId, [{ type: "progress", attempt: currentAttempt, ...progress }]);
+              await publish(this.env, jobId, [{ type: "progress", attempt: currentAttempt, ...progress, at: new Date().toISOString() }]);
               if (Date.now() - lastProgressWrite >= PROGRESS_WRITE_MS || percent >= 100) {
                 lastProgressWrite = Date.now();
                 await sql`

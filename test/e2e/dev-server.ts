@@ -23,18 +23,30 @@ export interface DevServer {
   output(): string;
 }
 
+export interface DevServerOptions {
+  /** Wrangler config file (default: the project's). */
+  config?: string;
+  /** Path probed until it answers 2xx. */
+  readyPath?: string;
+  vars?: Record<string, string>;
+}
+
 /** Starts `wrangler dev` on a free port with its own fresh local state, migrations applied. */
-export async function startDevServer(): Promise<DevServer> {
-  const state = mkdtempSync(join(tmpdir(), "edge-jobs-e2e-"));
-  const wrangler = join(process.cwd(), "node_modules", ".bin", "wrangler");
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const state = mkdtempSync(join(tmpdir(), "edge-jobs-dev-"));
+  // Run wrangler on this very Node (22), whatever `node` on PATH is.
+  const wrangler = join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js");
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, stdio: "pipe" });
+  const config = ["--config", options.config ?? "wrangler.toml"];
+  execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...config], { env, stdio: "pipe" });
   const [port, inspector] = [await freePort(), await freePort()];
+  const vars = options.vars ?? { ADMIN_API_KEY: E2E_ADMIN_KEY, SIGNING_SECRET: "e2e-signing-secret" };
   const child: ChildProcess = spawn(
-    wrangler,
+    process.execPath,
     [
-      "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", state, "--var", `ADMIN_API_KEY:${E2E_ADMIN_KEY}`, "--var", "SIGNING_SECRET:e2e-signing-secret",
+      wrangler,
+      "dev", ...config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -46,7 +58,7 @@ export async function startDevServer(): Promise<DevServer> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${log}`);
     try {
-      const res = await fetch(`${url}/api/v1/health`);
+      const res = await fetch(`${url}${options.readyPath ?? "/api/v1/health"}`);
       if (res.ok) break;
     } catch {
       // not listening yet

@@ -1,9 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
-import { apiKeys } from "../../db/schema";
 import { type AppEnv, type Principal, SCOPES, type Scope } from "../context";
 import { sha256Hex, safeEqual } from "../crypto";
 import { ApiError } from "../errors";
+import { readKey } from "../keys";
 
 export const ADMIN_TENANT = "admin";
 const EXAMPLE_SECRETS = ["dev-admin-key-change-me", "dev-signing-secret-change-me"];
@@ -18,45 +17,58 @@ function assertConfigured(env: Env) {
 }
 
 export function bearerToken(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1];
+  return header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
-export async function principalForKey(env: Env, c: { get(key: "db"): AppEnv["Variables"]["db"] }, key: string) {
+/** Who a key says it is; no I/O. `keyHash` is set for keys stored in D1 (not the env admin key). */
+export async function principalForKey(env: Env, key: string): Promise<Principal | undefined> {
   assertConfigured(env);
   if (safeEqual(key, env.ADMIN_API_KEY)) {
-    return { tenant: ADMIN_TENANT, scopes: [...SCOPES], keyId: "env:ADMIN_API_KEY" } satisfies Principal;
+    return { tenant: ADMIN_TENANT, scopes: [...SCOPES], keyId: "env:ADMIN_API_KEY" };
   }
-  const hash = await sha256Hex(key);
-  const row = await c
-    .get("db")
-    .select({ id: apiKeys.id, tenant: apiKeys.tenant, scopes: apiKeys.scopes })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)))
-    .get();
-  if (!row) return undefined;
-  return { tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[], keyId: row.id } satisfies Principal;
+  const claims = await readKey(env.SIGNING_SECRET, key);
+  if (!claims) return undefined;
+  return { tenant: claims.tenant, scopes: claims.scopes, keyId: claims.id, keyHash: await sha256Hex(key) };
 }
 
-/** Requires `Authorization: Bearer <key>` and puts the key's tenant and scopes on the context. */
-export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
-  const key = bearerToken(c.req.header("authorization"));
-  if (!key) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
-  const principal = await principalForKey(c.env, c, key);
-  if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
-  c.set("principal", principal);
-  await next();
-});
+/** The SQL condition, for a key stored in D1, that it still exists and is not revoked. */
+export function liveKeyStatement(env: Env, principal: Principal) {
+  return env.DB.prepare("SELECT count(*) AS live FROM api_keys WHERE id = ? AND hash = ? AND revoked_at IS NULL").bind(
+    principal.keyId,
+    principal.keyHash ?? "",
+  );
+}
+
+export async function assertKeyLive(env: Env, principal: Principal): Promise<void> {
+  if (!principal.keyHash) return;
+  const row = await liveKeyStatement(env, principal).first<{ live: number }>();
+  if (!row?.live) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+}
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
   return principal.scopes.includes("admin") || principal.scopes.includes(scope);
 }
 
-export function requireScope(scope: Scope) {
+export interface ScopeOptions {
+  /** The route checks that the key is live inside its own D1 write (see `submitJobs`). */
+  liveCheckedByWrite?: boolean;
+}
+
+/**
+ * Every authenticated route declares this in its own middleware list: it reads
+ * `Authorization: Bearer <key>`, puts the key's tenant and scopes on the context, and requires
+ * `scope` and a live key. Routes that do not declare it (health, the OpenAPI document, the event
+ * stream, which also takes watch tokens) are open.
+ */
+export function requireScope(scope: Scope, options: ScopeOptions = {}) {
   return createMiddleware<AppEnv>(async function requireScopeMiddleware(c, next) {
-    if (!hasScope(c.get("principal"), scope)) {
-      throw new ApiError(403, "forbidden", `this key lacks the \`${scope}\` scope`);
-    }
+    const key = bearerToken(c.req.header("authorization"));
+    if (!key) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
+    const principal = await principalForKey(c.env, key);
+    if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    c.set("principal", principal);
+    if (!hasScope(principal, scope)) throw new ApiError(403, "forbidden", `this key lacks the \`${scope}\` scope`);
+    if (!options.liveCheckedByWrite) await assertKeyLive(c.env, principal);
     await next();
   });
 }

@@ -5,7 +5,7 @@ import { IdParam, errorResponses } from "../../schemas/common";
 import { type AppEnv, newRouter } from "../context";
 import { ApiError } from "../errors";
 import { verifyEventToken } from "../event-token";
-import { bearerToken, hasScope, principalForKey } from "../middleware/auth";
+import { assertKeyLive, bearerToken, hasScope, principalForKey } from "../middleware/auth";
 import type { Context } from "hono";
 
 const eventsRoute = createRoute({
@@ -34,9 +34,10 @@ const eventsRoute = createRoute({
 async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | undefined): Promise<string> {
   const key = bearerToken(c.req.header("authorization"));
   if (key) {
-    const principal = await principalForKey(c.env, c, key);
+    const principal = await principalForKey(c.env, key);
     if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
     if (!hasScope(principal, "jobs:read")) throw new ApiError(403, "forbidden", "this key lacks the `jobs:read` scope");
+    await assertKeyLive(c.env, principal);
     return principal.tenant;
   }
   if (token) {

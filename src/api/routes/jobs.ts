@@ -39,7 +39,7 @@ const submitRoute = createRoute({
   path: "/",
   summary: "Submit a job",
   tags: ["jobs"],
-  middleware: [requireScope("jobs:write"), tooLarge(MAX_JOB_BODY_BYTES)] as const,
+  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_JOB_BODY_BYTES)] as const,
   request: { body: { required: true, content: { "application/json": { schema: SubmitJobSchema } } } },
   responses: {
     202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
@@ -53,7 +53,7 @@ const batchRoute = createRoute({
   path: "/batch",
   summary: "Submit up to 1,000 jobs at once (all or nothing)",
   tags: ["jobs"],
-  middleware: [requireScope("jobs:write"), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
+  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
   request: { body: { required: true, content: { "application/json": { schema: SubmitBatchSchema } } } },
   responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 413, 422) },
 });
@@ -153,7 +153,7 @@ export const jobsApi = newRouter()
     const request = c.req.valid("json");
     const tenant = c.get("principal").tenant;
     const rows = prepareJobs(tenant, [request], Date.now(), () => "");
-    const { jobs: [job], created: [created] } = await submitJobs(c.env, tenant, rows);
+    const { jobs: [job], created: [created] } = await submitJobs(c.env, c.get("principal"), rows);
     c.header("Location", `/api/v1/jobs/${job!.id}`);
     return c.json(toJob(job!), created ? 202 : 200);
   })
@@ -161,7 +161,7 @@ export const jobsApi = newRouter()
     const { jobs: requests } = c.req.valid("json");
     const tenant = c.get("principal").tenant;
     const rows = prepareJobs(tenant, requests, Date.now(), (i) => `jobs.${i}.`);
-    const outcome = await submitJobs(c.env, tenant, rows);
+    const outcome = await submitJobs(c.env, c.get("principal"), rows);
     const created = outcome.created.filter(Boolean).length;
     return c.json({ items: outcome.jobs.map(toJob), created, existing: outcome.jobs.length - created }, 202);
   })

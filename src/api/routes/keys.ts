@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys } from "../../db/schema";
-import { newId, randomToken } from "../../engine/ids";
+import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
 import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
 import { SCOPES, newRouter } from "../context";
 import { sha256Hex } from "../crypto";
+import { mintKey } from "../keys";
 import { notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 
@@ -77,12 +78,14 @@ function toKey(row: typeof apiKeys.$inferSelect) {
 export const keysApi = newRouter()
   .openapi(createRouteDef, async (c) => {
     const body = c.req.valid("json");
-    const key = `ejk_${randomToken(32)}`;
+    const id = newId("key");
+    const scopes = [...new Set(body.scopes)];
+    const key = await mintKey(c.env.SIGNING_SECRET, { id, tenant: body.tenant, scopes });
     const row = {
-      id: newId("key"),
+      id,
       name: body.name,
       tenant: body.tenant,
-      scopes: JSON.stringify([...new Set(body.scopes)]),
+      scopes: JSON.stringify(scopes),
       hash: await sha256Hex(key),
       prefix: key.slice(0, 12),
       createdAt: Date.now(),

@@ -1,0 +1,232 @@
+// `npm run bench`: measures the platform on the local runtime (wrangler dev) and prints a report.
+// Numbers only; nothing here asserts a speed.
+import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+
+const ADMIN = "bench-admin-key";
+const auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** `clients` loops sending requests until `total` have been sent; returns each latency in ms. */
+async function closedLoop(clients: number, total: number, send: (i: number) => Promise<Response>): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) {
+        const i = next++;
+        const started = performance.now();
+        const res = await send(i);
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`request ${i} answered ${res.status}`);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
+}
+
+async function api(server: DevServer, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: auth,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function submitLatency(server: DevServer) {
+  const clients = 32;
+  const total = 3_200;
+  const health = () => fetch(`${server.url}/api/v1/health`);
+  const submit = () =>
+    fetch(`${server.url}/api/v1/jobs`, {
+      method: "POST",
+      headers: auth,
+      // Due in an hour: this measures accepting a job, not running it.
+      body: JSON.stringify({ type: "simulate", input: { steps: 1, stepMs: 0 }, delayMs: 3_600_000, tags: ["latency"] }),
+    });
+  await closedLoop(clients, 300, health);
+  await closedLoop(clients, 300, submit);
+  const baseline = await closedLoop(clients, total, health);
+  const submits = await closedLoop(clients, total, submit);
+  return { clients, total, baseline, submits };
+}
+
+interface UsageLine {
+  event: string;
+  messages?: number;
+  usage: Record<string, number>;
+}
+
+function usageSince(server: DevServer, offset: number): UsageLine[] {
+  return server
+    .output()
+    .slice(offset)
+    .split("\n")
+    .flatMap((line) => {
+      const start = line.indexOf('{"event":');
+      if (start < 0) return [];
+      try {
+        return [JSON.parse(line.slice(start)) as UsageLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+async function listAll(server: DevServer, query: string) {
+  const items: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = await api(server, `/jobs?${query}&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+async function runToCompletion(server: DevServer, count: number, input: Record<string, unknown>, tag: string) {
+  const jobs = Array.from({ length: count }, () => ({ type: "simulate", input, tags: [tag] }));
+  const chunks = [];
+  for (let i = 0; i < jobs.length; i += 1_000) chunks.push(jobs.slice(i, i + 1_000));
+  const started = Date.now();
+  await Promise.all(chunks.map((chunk) => api(server, "/jobs/batch", { jobs: chunk })));
+  for (;;) {
+    const open = await Promise.all(
+      ["queued", "running", "retrying"].map((status) => api(server, `/jobs?tag=${tag}&status=${status}&limit=1`)),
+    );
+    if (open.every((page) => page.items.length === 0)) break;
+    if (Date.now() - started > 600_000) throw new Error("jobs did not finish in 10 minutes");
+    await sleep(100);
+  }
+  const all = await listAll(server, `tag=${tag}`);
+  const notDone = all.filter((j) => j.status !== "completed");
+  if (notDone.length > 0) throw new Error(`${notDone.length} jobs did not complete`);
+  const first = Math.min(...all.map((j) => Date.parse(j.createdAt)));
+  const last = Math.max(...all.map((j) => Date.parse(j.finishedAt)));
+  return { count: all.length, seconds: (last - first) / 1000, wallSeconds: (Date.now() - started) / 1000 };
+}
+
+async function bareBaselines() {
+  const bare = await startDevServer({ config: "bench/bare/wrangler.toml", readyPath: "/seen?run=warmup", vars: {} });
+  try {
+    const n = 5_000;
+    const started = Date.now();
+    await fetch(`${bare.url}/queue?n=${n}&run=q1`, { method: "POST" });
+    let seen: any;
+    do {
+      await sleep(100);
+      seen = await (await fetch(`${bare.url}/seen?run=q1`)).json();
+    } while (seen.n < n && Date.now() - started < 600_000);
+    const queueRate = seen.n / ((seen.last - started) / 1000);
+
+    const flows = 300;
+    const flowStart = Date.now();
+    await fetch(`${bare.url}/workflows?n=${flows}&run=w1`, { method: "POST" });
+    do {
+      await sleep(100);
+      seen = await (await fetch(`${bare.url}/seen?run=w1`)).json();
+    } while (seen.n < flows && Date.now() - flowStart < 600_000);
+    const flowRate = seen.n / ((seen.last - flowStart) / 1000);
+    return { queueRate, flowRate, flows };
+  } finally {
+    await bare.stop();
+  }
+}
+
+/** Opens `count` websockets on one job and measures, per progress event, publish-to-receipt time. */
+async function fanout(server: DevServer, count: number) {
+  const job: any = await api(server, "/jobs", { type: "simulate", input: { steps: 20, stepMs: 300 }, delayMs: 20_000, priority: "critical" });
+  const latencies: number[] = [];
+  let closed = 0;
+  const sockets = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const ws = new WebSocket(`${server.url.replace("http", "ws")}/api/v1/jobs/${job.id}/events`, { headers: auth } as any);
+      ws.onmessage = (e) => {
+        const received = Date.now();
+        const message = JSON.parse(String(e.data));
+        if (message.type === "progress") latencies.push(received - Date.parse(message.at));
+      };
+      ws.onclose = () => (closed += 1);
+      await new Promise<void>((resolve, reject) => {
+        ws.onopen = () => resolve();
+        ws.onerror = () => reject(new Error("websocket failed to open"));
+      });
+      return ws;
+    }),
+  );
+  const deadline = Date.now() + 120_000;
+  while (closed < sockets.length && Date.now() < deadline) await sleep(100);
+  return { subscribers: sockets.length, samples: latencies.length, closed, latencies };
+}
+
+/** `npm run bench -- throughput` runs one section; no argument runs them all. */
+const only = process.argv[2];
+const wanted = (section: string) => only === undefined || only === section;
+
+async function main() {
+  const server = await startDevServer({ vars: { ADMIN_API_KEY: ADMIN, SIGNING_SECRET: "bench-signing-secret" } });
+  try {
+    console.log("# Edge Jobs benchmark (local runtime: wrangler dev on this machine)\n");
+
+    if (wanted("latency")) await reportLatency(server);
+    if (wanted("throughput")) await reportThroughput(server);
+    if (wanted("fanout")) await reportFanout(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function reportLatency(server: DevServer) {
+    const latency = await submitLatency(server);
+    const [b50, b99, s50, s99] = [percentile(latency.baseline, 50), percentile(latency.baseline, 99), percentile(latency.submits, 50), percentile(latency.submits, 99)];
+    console.log(`## Submit latency, ${latency.clients} concurrent clients, ${latency.total} requests each route`);
+    console.log(`baseline GET /api/v1/health (one D1 read): p50 ${fmt(b50)} ms  p99 ${fmt(b99)} ms`);
+    console.log(`POST /api/v1/jobs:                          p50 ${fmt(s50)} ms  p99 ${fmt(s99)} ms  (p99 ratio ${fmt(s99 / b99, 2)}x)\n`);
+}
+
+async function reportThroughput(server: DevServer) {
+
+    const offset = server.output().length;
+    const run = await runToCompletion(server, 5_000, { steps: 1, stepMs: 0 }, "throughput");
+    const lines = usageSince(server, offset);
+    await sleep(500);
+    const sum = (event: string, key: string) => lines.filter((l) => l.event === event).reduce((n, l) => n + (l.usage[key] ?? 0), 0);
+    const consumed = lines.filter((l) => l.event === "consumer_batch").reduce((n, l) => n + (l.messages ?? 0), 0);
+    console.log(`## End-to-end throughput: ${run.count} simulate {steps:1, stepMs:0} jobs via POST /jobs/batch`);
+    console.log(`first submitted to last completed: ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s`);
+
+    const bare = await bareBaselines();
+    console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(bare.queueRate, 0)} msg/s\n`);
+
+    console.log(`## Cost per completed job (from the worker's usage log lines, ${lines.length} lines)`);
+    for (const key of ["d1Queries", "d1RowsRead", "d1RowsWritten", "queueMessagesSent", "durableObjectCalls", "workflowsCreated"]) {
+      const total = sum("api_write", key) + sum("consumer_batch", key);
+      console.log(`${key.padEnd(20)} ${fmt(total / run.count, 3)}  (submit ${fmt(sum("api_write", key) / run.count, 3)}, run ${fmt(sum("consumer_batch", key) / run.count, 3)})`);
+    }
+    console.log(`queue deliveries     ${fmt(consumed / run.count, 3)}`);
+    console.log(`workflow steps       0 (single-step jobs run in the queue consumer)\n`);
+
+    const durable = await runToCompletion(server, bare.flows, { steps: 1, stepMs: 0, durable: true }, "durable");
+    const durableRate = durable.count / durable.seconds;
+    console.log(`## Durable jobs (Workflows): ${durable.count} simulate {steps:1, durable:true}`);
+    console.log(`platform durable jobs: ${fmt(durableRate, 1)} jobs/s; bare one-step Workflow instances: ${fmt(bare.flowRate, 1)}/s => ${fmt((100 * durableRate) / bare.flowRate, 0)}%`);
+    console.log(`workflow steps per durable job: 3 (load job, step-1, settle attempt 1)\n`);
+}
+
+async function reportFanout(server: DevServer) {
+
+    const fan = await fanout(server, 1_000);
+    console.log(`## Progress fan-out: ${fan.subscribers} websocket subscribers on one job, ${fan.samples} deliveries`);
+    console.log(`publish to receipt: p50 ${fmt(percentile(fan.latencies, 50))} ms  p99 ${fmt(percentile(fan.latencies, 99))} ms; ${fan.closed} sockets closed by the server at the end`);
+}
+
+await main();

@@ -1,0 +1,39 @@
+import { base64Url } from "../engine/ids";
+import type { Scope } from "./context";
+import { hmac, safeEqual } from "./crypto";
+
+const PREFIX = "ejk_";
+
+export interface KeyClaims {
+  id: string;
+  tenant: string;
+  scopes: Scope[];
+}
+
+/**
+ * API keys carry their id, tenant and scopes, signed with SIGNING_SECRET, so a request learns who
+ * it is from without a round trip. Whether the key is still live (its hash stored in D1, not
+ * revoked) is still checked in D1 on every request; a submit folds that check into its write.
+ */
+export async function mintKey(secret: string, claims: KeyClaims): Promise<string> {
+  const payload = base64Url(new TextEncoder().encode(JSON.stringify({ i: claims.id, t: claims.tenant, s: claims.scopes })));
+  const random = base64Url(crypto.getRandomValues(new Uint8Array(24)));
+  const body = `${payload}.${random}`;
+  return `${PREFIX}${body}.${await hmac(secret, body)}`;
+}
+
+export async function readKey(secret: string, key: string): Promise<KeyClaims | undefined> {
+  if (!key.startsWith(PREFIX)) return undefined;
+  const parts = key.slice(PREFIX.length).split(".");
+  if (parts.length !== 3) return undefined;
+  const [payload, random, signature] = parts as [string, string, string];
+  if (!safeEqual(signature, await hmac(secret, `${payload}.${random}`))) return undefined;
+  try {
+    const bin = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const raw = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    if (typeof raw.i !== "string" || typeof raw.t !== "string" || !Array.isArray(raw.s)) return undefined;
+    return { id: raw.i, tenant: raw.t, scopes: raw.s };
+  } catch {
+    return undefined;
+  }
+}
