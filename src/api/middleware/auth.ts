@@ -67,8 +67,10 @@ export function requireScope(scope: Scope, options: ScopeOptions = {}) {
     const principal = await principalForKey(c.env, key);
     if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
     c.set("principal", principal);
-    if (!hasScope(principal, scope)) throw new ApiError(403, "forbidden", `this key lacks the \`${scope}\` scope`);
-    if (!options.liveCheckedByWrite) await assertKeyLive(c.env, principal);
+    // A revoked key is 401 whatever its scopes say, so liveness is settled before the scope.
+    const scoped = hasScope(principal, scope);
+    if (!scoped || !options.liveCheckedByWrite) await assertKeyLive(c.env, principal);
+    if (!scoped) throw new ApiError(403, "forbidden", `this key lacks the \`${scope}\` scope`);
     await next();
   });
 }

@@ -169,14 +169,13 @@ export const jobsApi = newRouter()
     const query = c.req.valid("query");
     const tenant = c.get("principal").tenant;
     const cursor = query.cursor ? decodeCursor(query.cursor, isIdCursor).id : undefined;
-    const conditions: (SQL | undefined)[] = [
-      eq(jobs.tenant, tenant),
+    const filters: (SQL | undefined)[] = [
       query.status ? eq(jobs.status, query.status) : undefined,
       query.type ? eq(jobs.type, query.type) : undefined,
       query.priority ? eq(jobs.priority, query.priority) : undefined,
-      query.createdAfter ? gte(jobs.id, idLowerBound("job", Date.parse(query.createdAfter) + 1)) : undefined,
-      query.createdBefore ? lt(jobs.id, idLowerBound("job", Date.parse(query.createdBefore))) : undefined,
-      cursor ? lt(jobs.id, cursor) : undefined,
+      query.createdAfter ? gte(query.tag ? jobTags.jobId : jobs.id, idLowerBound("job", Date.parse(query.createdAfter) + 1)) : undefined,
+      query.createdBefore ? lt(query.tag ? jobTags.jobId : jobs.id, idLowerBound("job", Date.parse(query.createdBefore))) : undefined,
+      cursor ? lt(query.tag ? jobTags.jobId : jobs.id, cursor) : undefined,
     ];
     const db = c.get("db");
     const rows = query.tag
@@ -185,11 +184,12 @@ export const jobsApi = newRouter()
             .select({ job: jobs })
             .from(jobTags)
             .innerJoin(jobs, eq(jobs.id, jobTags.jobId))
-            .where(and(eq(jobTags.tenant, tenant), eq(jobTags.tag, query.tag), ...conditions))
+            // Tenant and tag come from job_tags only, so its primary key drives the page newest-first.
+            .where(and(eq(jobTags.tenant, tenant), eq(jobTags.tag, query.tag), ...filters))
             .orderBy(desc(jobTags.jobId))
             .limit(query.limit + 1)
         ).map((r) => r.job)
-      : await db.select().from(jobs).where(and(...conditions)).orderBy(desc(jobs.id)).limit(query.limit + 1);
+      : await db.select().from(jobs).where(and(eq(jobs.tenant, tenant), ...filters)).orderBy(desc(jobs.id)).limit(query.limit + 1);
     return c.json(pageOf(rows, query.limit, toJob, (r) => ({ id: r.id })), 200);
   })
   .openapi(getRoute, async (c) => {
