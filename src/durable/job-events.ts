@@ -74,45 +74,55 @@ export class JobEvents extends DurableObject<Env> {
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
+    const opening = this.canResume(after) ? this.missedSince(after!) : await this.snapshot(jobId);
+    if (!opening) return new Response("job not found", { status: 404 });
+    // Accepted only now, so nothing published while the snapshot was read reached it out of order:
+    // those events are sent from the log right after the snapshot.
     this.ctx.acceptWebSocket(server);
-    const finished = await this.greet(server, jobId, after);
-    if (finished) server.close(CLOSE_NORMAL, "job finished");
+    for (const text of opening.messages) send(server, text);
+    const caughtUp = this.sql
+      .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", opening.seq)
+      .toArray()
+      .map((r) => r.data);
+    for (const text of caughtUp) send(server, text);
+    if (opening.final || caughtUp.some(isFinalEvent)) server.close(CLOSE_NORMAL, "job finished");
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Sends the missed events (when `after` is still retained) or else a snapshot; true if the job is final. */
-  private async greet(ws: WebSocket, jobId: string, after: number | undefined): Promise<boolean> {
+  /** Resuming needs events logged after `after`, still retained; otherwise the client gets a snapshot. */
+  private canResume(after: number | undefined): boolean {
+    if (after === undefined || !Number.isInteger(after)) return false;
     const lastSeq = this.lastSeq();
-    const oldest = this.sql.exec<{ seq: number }>("SELECT min(seq) AS seq FROM events").toArray()[0]?.seq ?? null;
-    if (after !== undefined && Number.isInteger(after) && after <= lastSeq && (after >= (oldest ?? 1) - 1)) {
-      const missed = this.sql.exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", after).toArray();
-      let finished = false;
-      for (const { data } of missed) {
-        send(ws, data);
-        const event = JSON.parse(data) as StoredEvent;
-        if (event.type === "status" && TERMINAL.has(event.status)) finished = true;
-      }
-      if (finished || this.meta("final") === "1") return true;
-      return false;
-    }
+    const oldest = this.sql.exec<{ seq: number | null }>("SELECT min(seq) AS seq FROM events").toArray()[0]?.seq ?? null;
+    return lastSeq > 0 && oldest !== null && after <= lastSeq && after >= oldest - 1;
+  }
 
-    // Mark the job watched and read it in one statement: a runner that settles after this sees
-    // watched = 1 and publishes; one that settled before is already reflected in the row.
+  private missedSince(after: number) {
+    const lastSeq = this.lastSeq();
+    const messages = this.sql
+      .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", after, lastSeq)
+      .toArray()
+      .map((r) => r.data);
+    return { messages, seq: lastSeq, final: messages.some(isFinalEvent) || this.meta("final") === "1" };
+  }
+
+  /**
+   * Marks the job watched and reads it in one statement: a runner that settles after this sees
+   * watched = 1 and publishes; one that settled before is already reflected in the row.
+   */
+  private async snapshot(jobId: string) {
+    const seq = this.lastSeq();
     const row = await database(this.env).update(jobs).set({ watched: 1 }).where(eq(jobs.id, jobId)).returning().get();
-    if (!row) {
-      ws.close(1008, "job not found");
-      return false;
-    }
+    if (!row) return undefined;
     const job = toJob(row);
     const progress = this.meta("progress");
     if (progress && job.status === "running") {
       const live = JSON.parse(progress) as Extract<JobEvent, { type: "progress" }>;
       if (live.attempt === job.attempts) job.progress = { percent: live.percent, stage: live.stage, message: live.message };
     }
-    send(ws, JSON.stringify({ type: "snapshot", seq: lastSeq, job }));
     const final = TERMINAL.has(job.status);
     if (final) this.setMeta("final", "1");
-    return final;
+    return { messages: [JSON.stringify({ type: "snapshot", seq, job })], seq, final };
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -126,6 +136,11 @@ export class JobEvents extends DurableObject<Env> {
       // Already closed from this side: nothing left to do.
     }
   }
+}
+
+function isFinalEvent(text: string): boolean {
+  const event = JSON.parse(text) as StoredEvent;
+  return event.type === "status" && TERMINAL.has(event.status);
 }
 
 function send(ws: WebSocket, text: string) {

@@ -8,7 +8,7 @@ import { type Priority, laneOfQueue } from "./lanes";
 import { runAttempt } from "./run-attempt";
 import { type SettleInput, settle } from "./settle";
 import { type ClaimedJob, type LogEntry, claimStatements, heartbeatStatement } from "./state";
-import { workflowInstanceId } from "../workflows/instance";
+import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
 
 export const HEARTBEAT_MS = 1_000;
 const MAX_LOGS_PER_ATTEMPT = 1_000;
@@ -95,10 +95,15 @@ const CREATE_BATCH_LIMIT = 100;
  */
 async function startWorkflows(env: Env, jobs: ClaimedJob[]) {
   for (let i = 0; i < jobs.length; i += CREATE_BATCH_LIMIT) {
-    const instances = jobs.slice(i, i + CREATE_BATCH_LIMIT).map((job) => ({
-      id: workflowInstanceId(job.id, job.series),
-      params: { jobId: job.id, series: job.series, claimToken: job.claimToken },
-    }));
+    const instances = jobs.slice(i, i + CREATE_BATCH_LIMIT).map((job) => {
+      const { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched } = job;
+      const snapshot = { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched };
+      const params: DurableJobParams = { jobId: job.id, series: job.series, claimToken: job.claimToken };
+      return {
+        id: workflowInstanceId(job.id, job.series),
+        params: input.length <= INLINE_INPUT_LIMIT ? { ...params, job: snapshot } : params,
+      };
+    });
     try {
       const { errors } = await env.DURABLE_JOB.createBatch({ instances });
       if (errors.length > 0) console.warn("some workflow instances were not created", errors);

@@ -66,14 +66,13 @@ export async function settle(
   if (inputs.length === 0 && logs.length === 0) return [];
   const settlements = inputs.map((i) => decide(i, now));
   const sql = rawSql(env.DB);
-  const settling = settleStatements(sql, settlements, now);
-  const results = await env.DB.batch([...settling, ...logStatements(sql, logs)]);
+  const { jobUpdates, rest } = settleStatements(sql, settlements, now);
+  const results = await env.DB.batch([...jobUpdates, ...rest, ...logStatements(sql, logs)]);
 
-  // Each chunk of settlements is three statements; the first answers which jobs moved.
   const applied = new Map<string, { watched: number }>();
-  for (let i = 0; i < settling.length; i += 3) {
+  jobUpdates.forEach((_, i) => {
     for (const row of rowsOf<{ id: string; watched: number }>(results, i)) applied.set(row.id, row);
-  }
+  });
   const effective = settlements.filter((s) => applied.has(s.id));
   const priorities = new Map(inputs.map((i) => [i.job.id, { priority: i.job.priority as Priority, durable: i.job.durable }]));
   const retries = effective

@@ -7,8 +7,8 @@ import { jsonChunks } from "./json-chunks";
  * backwards: whichever writer's WHERE clause still matches wins, the others change nothing.
  *
  *   queued   -> running (claim) | cancelled
- *   running  -> completed | retrying | failed | cancelled
- *   retrying -> running (claim) | cancelled
+ *   running  -> completed | retrying | failed | cancelled | queued (its Workflow instance was lost)
+ *   retrying -> running (claim) | cancelled | queued (its Workflow instance was lost)
  *   failed, cancelled -> queued (retry / dead-letter replay, as a fresh attempt series)
  *   completed: final
  *
@@ -17,8 +17,8 @@ import { jsonChunks } from "./json-chunks";
  */
 export const TRANSITIONS = {
   queued: ["running", "cancelled"],
-  running: ["completed", "retrying", "failed", "cancelled"],
-  retrying: ["running", "cancelled"],
+  running: ["completed", "retrying", "failed", "cancelled", "queued"],
+  retrying: ["running", "cancelled", "queued"],
   failed: ["queued"],
   cancelled: ["queued"],
   completed: [],
@@ -40,14 +40,17 @@ export interface ClaimedJob {
   claimToken: string;
 }
 
-/** queued|retrying -> running for those of `ids` that are due and whose lane is not paused. */
+/**
+ * queued|retrying -> running for those of `ids` that are due and whose lane is not paused. A durable
+ * job that is retrying belongs to its Workflow, which claims its next attempt itself.
+ */
 export function claimStatements(sql: RawSql, ids: string[], token: string, now: number) {
   return [
     sql`
       UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ${now}),
              heartbeat_at = ${now}, claim_token = ${token}, dispatch_due_at = NULL
       WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
-        AND +status IN ('queued', 'retrying') AND run_at <= ${now}
+        AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0)) AND run_at <= ${now}
         AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
       RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
                 timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken`,
@@ -78,10 +81,14 @@ export interface Settlement {
   message: string | null;
 }
 
-/** running -> completed|retrying|failed, for attempts still holding their claim; one statement per chunk. */
+/**
+ * running -> completed|retrying|failed, for attempts still holding their claim. The job updates
+ * come first (their answers say which jobs moved), then the attempts, then any dead letters.
+ */
 export function settleStatements(sql: RawSql, settlements: Settlement[], now: number) {
-  return jsonChunks(settlements).flatMap((chunk) => [
-    sql`
+  const chunks = jsonChunks(settlements);
+  const jobUpdates = chunks.map(
+    (chunk) => sql`
       UPDATE jobs SET
         status = s.value->>'status',
         result = s.value->>'result',
@@ -97,19 +104,24 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
         progress_message = coalesce(s.value->>'message', progress_message)
       FROM json_each(${chunk}) AS s
       WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = s.value->>'token'
-      RETURNING jobs.id AS id, jobs.watched AS watched, jobs.status AS status`,
-    sql`
+      RETURNING jobs.id AS id, jobs.watched AS watched`,
+  );
+  const attemptUpdates = chunks.map(
+    (chunk) => sql`
       UPDATE attempts SET finished_at = ${now}, outcome = s.value->>'outcome', error = s.value->>'error'
       FROM json_each(${chunk}) AS s
       WHERE attempts.job_id = s.value->>'id' AND attempts.series = s.value->>'series'
         AND attempts.attempt = s.value->>'attempt' AND attempts.outcome = 'running'`,
+  );
+  const failed = settlements.filter((s) => s.status === "failed").map((s) => s.id);
+  const deadLetters = failed.length === 0 ? [] : [
     sql`
       INSERT INTO dead_letters (job_id, tenant, failed_at, error)
-      SELECT jobs.id, jobs.tenant, ${now}, jobs.error
-      FROM json_each(${chunk}) AS s JOIN jobs ON jobs.id = s.value->>'id'
-      WHERE s.value->>'status' = 'failed' AND +jobs.status = 'failed' AND jobs.finished_at = ${now}
+      SELECT id, tenant, ${now}, error FROM jobs
+      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(failed)})) AND +status = 'failed' AND finished_at = ${now}
       ON CONFLICT (job_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error`,
-  ]);
+  ];
+  return { jobUpdates, rest: [...attemptUpdates, ...deadLetters] };
 }
 
 export interface Heartbeat {

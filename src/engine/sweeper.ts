@@ -60,8 +60,8 @@ async function instanceState(env: Env, jobId: string, series: number): Promise<s
 
 /**
  * Durable jobs whose rows have gone quiet: the Workflow instance is asked how it is. One that
- * ended without settling its job (terminated, errored, lost) has its attempt failed; a retry then
- * runs as a new attempt series in a new instance, announced on the job's lane.
+ * ended without settling its job (terminated, errored, lost) has its attempt failed, and the job is
+ * queued again as a new attempt series (a new instance) while it has attempts left.
  */
 async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<number> {
   // Running ones by heartbeat; retrying ones (asleep in their backoff, no message due) by run_at.
@@ -87,7 +87,7 @@ async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<num
     await env.DB.batch([
       sql`UPDATE attempts SET outcome = 'failed', finished_at = ${now}, error = ${error}
           WHERE job_id = ${row.id} AND series = ${row.series} AND outcome = 'running'`,
-      sql`UPDATE jobs SET status = 'retrying', series = series + 1, attempts = 0, run_at = ${now}, dispatch_due_at = ${now},
+      sql`UPDATE jobs SET status = 'queued', series = series + 1, attempts = 0, run_at = ${now}, dispatch_due_at = ${now},
                  claim_token = NULL, heartbeat_at = NULL, error = ${error}
           WHERE id = ${row.id} AND series = ${row.series} AND status IN ('running', 'retrying') AND attempts < max_attempts`,
       sql`UPDATE jobs SET status = 'failed', finished_at = ${now}, claim_token = NULL, heartbeat_at = NULL, error = ${error}

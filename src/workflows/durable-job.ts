@@ -1,21 +1,34 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { rawSql, rowsOf } from "../db/raw";
-import { database } from "../db/client";
-import { jobs } from "../db/schema";
 import { type ErrorInfo, NonRetryableError, describeError } from "../engine/errors";
 import { publish } from "../engine/events";
 import { newId } from "../engine/ids";
-import { runAttempt } from "../engine/run-attempt";
-import { settle } from "../engine/settle";
+import { type AttemptHooks, type AttemptResult, runAttempt } from "../engine/run-attempt";
+import { type SettleInput, settle } from "../engine/settle";
 import { type LogEntry, claimRetryStatements, logStatements } from "../engine/state";
 import { findJobDefinition } from "../jobs/index";
-import type { DurableJobParams } from "./instance";
+import type { DurableJobParams, DurableJobSnapshot } from "./instance";
 
 const PROGRESS_WRITE_MS = 1_000;
 
 /** A job step's value is kept as JSON text: it must be JSON-serialisable, like a job's result. */
 type StepOutcome = { ok: true; json: string } | { ok: false; error: ErrorInfo };
+
+/** What the hooks of one attempt share. */
+interface AttemptScope {
+  step: WorkflowStep;
+  jobId: string;
+  attempt: number;
+  claimToken: string;
+  /** Logs not yet written: flushed with each step, the rest with the settle. */
+  logs: LogEntry[];
+  /** Results of job steps that succeeded, in any attempt of this series. */
+  succeeded: Map<string, unknown>;
+  /** Whether anyone subscribed to the job's events; refreshed by each progress write. */
+  watcher: { watched: boolean };
+  /** The attempt's last reported progress: D1 gets it with the throttled writes and the settle. */
+  progress?: NonNullable<SettleInput["progress"]>;
+}
 
 function rethrow(error: ErrorInfo): never {
   const err = error.retryable ? new Error(error.message) : new NonRetryableError(error.message);
@@ -28,90 +41,134 @@ function rethrow(error: ErrorInfo): never {
  * that succeeded is never run again: not after a crash (the Workflow replays it from its record)
  * and not on a later attempt (its result is reused). The attempt loop, with its backoff sleeps,
  * lives here too, so all attempts of a series share one instance and its step records.
+ *
+ * The platform adds as few steps of its own as it can (Workflows are priced and rate-limited per
+ * step): the job snapshot comes in the params, and a success is settled outside a step because
+ * settling is a conditional update on the attempt's claim token, so a replay of it changes nothing.
  */
 export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams> {
   override async run(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep) {
     const { jobId, series } = event.payload;
-    const db = database(this.env);
-    const sql = rawSql(this.env.DB);
-    const job = await step.do("load job", async () => {
-      const row = await db.select().from(jobs).where(eq(jobs.id, jobId)).get();
-      if (!row) throw new NonRetryableError(`job ${jobId} not found`);
-      const { id, tenant, type, input, attempts, maxAttempts, timeoutMs, backoff, priority } = row;
-      return { id, tenant, type, input, attempts, maxAttempts, timeoutMs, backoff: backoff ?? "{}", priority };
-    });
+    const job = event.payload.job ?? (await step.do("load job", () => this.loadJob(jobId)));
     const definition = findJobDefinition(job.type);
     const succeeded = new Map<string, unknown>();
-    let attempt = job.attempts;
+    let attempt = job.attempt;
     let claimToken = event.payload.claimToken;
+    const watcher = { watched: job.watched === 1 };
 
     for (;;) {
-      const pendingLogs: LogEntry[] = [];
-      let lastProgressWrite = 0;
-      const flushLogs = async () => {
-        const entries = pendingLogs.splice(0);
-        if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
+      // The claim may have been lost before this ran (the job was cancelled meanwhile): then stop.
+      if (!(await this.stillClaimed(jobId, claimToken, watcher))) return { status: "superseded", attempt };
+      const scope: AttemptScope = { step, jobId, attempt, claimToken, logs: [], succeeded, watcher };
+      const result: AttemptResult = definition
+        ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
+        : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
+      const settleInput: SettleInput = {
+        job: { id: jobId, claimToken, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1 },
+        result,
+        progress: scope.progress,
       };
-      const currentAttempt = attempt;
-      const result = definition
-        ? await runAttempt(definition, { id: job.id, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, {
-            progress: async (percent, detail) => {
-              const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
-              await publish(this.env, jobId, [{ type: "progress", attempt: currentAttempt, ...progress, at: new Date().toISOString() }]);
-              if (Date.now() - lastProgressWrite >= PROGRESS_WRITE_MS || percent >= 100) {
-                lastProgressWrite = Date.now();
-                await sql`
-                  UPDATE jobs SET heartbeat_at = ${lastProgressWrite}, progress_percent = ${progress.percent},
-                         progress_stage = ${progress.stage}, progress_message = ${progress.message}
-                  WHERE id = ${jobId} AND status = 'running' AND claim_token = ${claimToken}`.run();
-              }
-            },
-            log: (level, message) => {
-              pendingLogs.push({ jobId, at: Date.now(), attempt: currentAttempt, level, message });
-            },
-            step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-              if (succeeded.has(name)) return succeeded.get(name) as T;
-              const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
-                try {
-                  const value = await fn();
-                  await flushLogs();
-                  return { ok: true, json: JSON.stringify(value ?? null) };
-                } catch (err) {
-                  await flushLogs();
-                  return { ok: false, error: describeError(err) };
-                }
-              })) as StepOutcome;
-              if (!outcome.ok) rethrow(outcome.error);
-              const value = JSON.parse(outcome.json) as T;
-              succeeded.set(name, value);
-              return value;
-            },
-            sleep: (name, ms) => step.sleep(name, ms),
-          })
-        : { ok: false as const, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
-
-      const token = claimToken;
+      if (result.ok) {
+        try {
+          await settle(this.env, [settleInput], scope.logs);
+        } catch (err) {
+          console.warn(`settling ${jobId} failed; retrying it as a step`, err);
+          await step.do(`settle attempt ${attempt}`, async () => (await settle(this.env, [settleInput], scope.logs)).length);
+        }
+        return { status: "completed", attempt };
+      }
       const settled = await step.do(`settle attempt ${attempt}`, async () => {
-        await flushLogs();
-        const [settlement] = await settle(this.env, [
-          { job: { id: jobId, claimToken: token, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1 }, result },
-        ], []);
+        const [settlement] = await settle(this.env, [settleInput], scope.logs);
         if (!settlement) return { status: "superseded", delayMs: 0 };
         return { status: settlement.status, delayMs: Math.max(0, (settlement.runAt ?? 0) - Date.now()) };
       });
       if (settled.status !== "retrying") return { status: settled.status, attempt };
 
       await step.sleep(`backoff after attempt ${attempt}`, settled.delayMs);
-      const next = await step.do(`claim attempt ${attempt + 1}`, async () => {
-        const token = newId("claim");
-        const results = await this.env.DB.batch(claimRetryStatements(sql, jobId, series, token, Date.now()));
-        const claimed = rowsOf<{ attempt: number }>(results, 0)[0];
-        if (claimed) await publish(this.env, jobId, [{ type: "status", status: "running", attempt: claimed.attempt }]);
-        return claimed ? { attempt: claimed.attempt, token } : null;
-      });
+      const next = await step.do(`claim attempt ${attempt + 1}`, () => this.claimNext(jobId, series));
       if (!next) return { status: "cancelled", attempt };
       attempt = next.attempt;
       claimToken = next.token;
+      watcher.watched = next.watched === 1;
     }
+  }
+
+  /** Heartbeats the attempt's claim, refreshing whether anyone watches; false if the claim is gone. */
+  private async stillClaimed(jobId: string, claimToken: string, watcher: { watched: boolean }): Promise<boolean> {
+    const row = await this.env.DB.prepare(
+      "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running' AND claim_token = ? RETURNING watched",
+    )
+      .bind(Date.now(), jobId, claimToken)
+      .first<{ watched: number }>();
+    if (row) watcher.watched = row.watched === 1;
+    return row !== null;
+  }
+
+  private async loadJob(jobId: string): Promise<DurableJobSnapshot> {
+    const row = await this.env.DB.prepare(
+      `SELECT tenant, type, input, attempts AS attempt, max_attempts AS maxAttempts, timeout_ms AS timeoutMs,
+              coalesce(backoff, '{}') AS backoff, priority, watched FROM jobs WHERE id = ?`,
+    )
+      .bind(jobId)
+      .first<DurableJobSnapshot>();
+    if (!row) throw new NonRetryableError(`job ${jobId} not found`);
+    return row;
+  }
+
+  private async claimNext(jobId: string, series: number) {
+    const token = newId("claim");
+    const results = await this.env.DB.batch(claimRetryStatements(rawSql(this.env.DB), jobId, series, token, Date.now()));
+    const claimed = rowsOf<{ attempt: number; watched: number }>(results, 0)[0];
+    if (claimed?.watched) await publish(this.env, jobId, [{ type: "status", status: "running", attempt: claimed.attempt }]);
+    return claimed ? { ...claimed, token } : null;
+  }
+
+  /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs go out with them. */
+  private hooks(scope: AttemptScope): AttemptHooks {
+    const { step, jobId, attempt, claimToken, logs, succeeded, watcher } = scope;
+    const sql = rawSql(this.env.DB);
+    let lastProgressWrite = 0;
+    const flushLogs = async () => {
+      const entries = logs.splice(0);
+      if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
+    };
+    return {
+      progress: async (percent, detail) => {
+        const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
+        scope.progress = progress;
+        if (watcher.watched) {
+          await publish(this.env, jobId, [{ type: "progress", attempt, ...progress, at: new Date().toISOString() }]);
+        }
+        if (Date.now() - lastProgressWrite < PROGRESS_WRITE_MS) return;
+        lastProgressWrite = Date.now();
+        const row = await sql`
+          UPDATE jobs SET heartbeat_at = ${lastProgressWrite}, progress_percent = ${progress.percent},
+                 progress_stage = ${progress.stage}, progress_message = ${progress.message}
+          WHERE id = ${jobId} AND status = 'running' AND claim_token = ${claimToken}
+          RETURNING watched`.first<{ watched: number }>();
+        if (row) watcher.watched = row.watched === 1;
+      },
+      log: (level, message) => {
+        logs.push({ jobId, at: Date.now(), attempt, level, message });
+      },
+      step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+        if (succeeded.has(name)) return succeeded.get(name) as T;
+        const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
+          try {
+            const value = await fn();
+            await flushLogs();
+            return { ok: true, json: JSON.stringify(value ?? null) };
+          } catch (err) {
+            await flushLogs();
+            return { ok: false, error: describeError(err) };
+          }
+        })) as StepOutcome;
+        if (!outcome.ok) rethrow(outcome.error);
+        const value = JSON.parse(outcome.json) as T;
+        succeeded.set(name, value);
+        return value;
+      },
+      sleep: (name, ms) => step.sleep(name, ms),
+    };
   }
 }

@@ -3,8 +3,25 @@ export function workflowInstanceId(jobId: string, series: number): string {
   return `${jobId}-s${series}`;
 }
 
+/** What the Workflow needs of its job; passed in the params when small, else read in a step. */
+export interface DurableJobSnapshot {
+  tenant: string;
+  type: string;
+  input: string;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: string;
+  priority: string;
+  watched: number;
+}
+
 export interface DurableJobParams {
   jobId: string;
   series: number;
   claimToken: string;
+  job?: DurableJobSnapshot;
 }
+
+/** Inputs up to this size travel in the instance params, saving a Workflow step per job. */
+export const INLINE_INPUT_LIMIT = 16 * 1024;
