@@ -48,8 +48,11 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   const claimedIds = new Set(claimed.map((j) => j.id));
   const unclaimed = [...byId.keys()].filter((id) => !claimedIds.has(id));
   if (unclaimed.length > 0) {
-    await deferUnclaimed(env, sql, unclaimed, laneOfQueue(batch.queue), now);
-    unclaimed.forEach(ack);
+    const unseen = await deferUnclaimed(env, sql, unclaimed, byId, laneOfQueue(batch.queue), now);
+    for (const id of unclaimed) {
+      if (unseen.has(id)) byId.get(id)?.forEach((m) => m.retry({ delaySeconds: 1 }));
+      else ack(id);
+    }
   }
 
   await publishAll(
@@ -65,17 +68,28 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   await runDirect(env, sql, claimed.filter((j) => j.durable !== 1), ack, retry);
 }
 
+/** How long a message may name a job that D1 does not show yet (its submit is still writing). */
+const UNSEEN_JOB_PATIENCE_MS = 60_000;
+
 /**
  * Messages that claimed nothing: duplicates, finished or cancelled jobs (dropped), jobs not yet
- * due (sent again with the remaining delay) and jobs on a paused lane (parked until resume).
+ * due (sent again with the remaining delay), jobs on a paused lane (parked until resume), and jobs
+ * not in D1 yet (submits send their message while the row is being written: retried for a while).
+ * Returns the ids whose messages should be retried.
  */
-async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], lane: Priority | undefined, now: number) {
+async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], messages: Map<string, Message<unknown>[]>, lane: Priority | undefined, now: number) {
   const { results: rows } = await sql`
-    SELECT id, run_at AS runAt, priority FROM jobs
-    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
-      AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0))`.all<{ id: string; runAt: number; priority: Priority }>();
-  const early = rows.filter((r) => r.runAt > now);
-  const parked = rows.filter((r) => r.runAt <= now);
+    SELECT id, status, durable, run_at AS runAt, priority FROM jobs
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`.all<{
+    id: string;
+    status: string;
+    durable: number;
+    runAt: number;
+    priority: Priority;
+  }>();
+  const waiting = rows.filter((r) => r.status === "queued" || (r.status === "retrying" && r.durable === 0));
+  const early = waiting.filter((r) => r.runAt > now);
+  const parked = waiting.filter((r) => r.runAt <= now);
   await redispatch(env, early, now);
   if (parked.length > 0) {
     // Parked: no message is due for them. Resuming the lane (or the sweeper) announces them again.
@@ -84,6 +98,10 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], lane: Priori
                 AND +status IN ('queued', 'retrying')`.run();
     console.log(`lane ${lane ?? "?"} is paused: parked ${parked.length} jobs until it resumes`);
   }
+  const known = new Set(rows.map((r) => r.id));
+  return new Set(
+    ids.filter((id) => !known.has(id) && (messages.get(id) ?? []).some((m) => now - m.timestamp.getTime() < UNSEEN_JOB_PATIENCE_MS)),
+  );
 }
 
 const CREATE_BATCH_LIMIT = 100;

@@ -127,10 +127,17 @@ export async function submitJobs(env: Env, principal: Principal, rows: JobRow[])
            heartbeat_at AS heartbeatAt, dispatch_due_at AS dispatchDueAt, claim_token AS claimToken, watched,
            progress_percent AS progressPercent, progress_stage AS progressStage, progress_message AS progressMessage
     FROM jobs WHERE tenant = ${tenant} AND idempotency_key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
-  const results = await env.DB.batch([
-    ...statements,
-    ...(keys.length > 0 ? [existingQuery] : []),
-    ...(principal.keyHash ? [liveKeyStatement(env, principal)] : []),
+  // Jobs without an idempotency key are certainly new, so their messages go out while the rows are
+  // written; the consumer retries a message that arrives before its row. Keyed jobs may turn out
+  // to exist already, so theirs wait for the write.
+  const eager = rows.filter((r) => !r.idempotencyKey);
+  const [results] = await Promise.all([
+    env.DB.batch([
+      ...statements,
+      ...(keys.length > 0 ? [existingQuery] : []),
+      ...(principal.keyHash ? [liveKeyStatement(env, principal)] : []),
+    ]),
+    dispatchOrLeaveToSweeper(env, eager),
   ]);
   if (principal.keyHash && !rowsOf<{ live: number }>(results, results.length - 1)[0]?.live) {
     throw new ApiError(401, "unauthorized", "unknown or revoked API key");
@@ -149,7 +156,6 @@ export async function submitJobs(env: Env, principal: Principal, rows: JobRow[])
     inserted.has(row.id) ? row : (existingByKey.get(row.idempotencyKey ?? "") ?? row),
   );
   const created = rows.map((row) => inserted.has(row.id));
-  const fresh = rows.filter((row) => inserted.has(row.id));
-  await dispatchOrLeaveToSweeper(env, fresh);
+  await dispatchOrLeaveToSweeper(env, rows.filter((row) => row.idempotencyKey && inserted.has(row.id)));
   return { jobs, created };
 }

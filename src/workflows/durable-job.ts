@@ -127,7 +127,9 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
   private hooks(scope: AttemptScope): AttemptHooks {
     const { step, jobId, attempt, claimToken, logs, succeeded, watcher } = scope;
     const sql = rawSql(this.env.DB);
-    let lastProgressWrite = 0;
+    // The claim check just wrote a heartbeat; short attempts then write no progress of their own
+    // (the settle records the last one).
+    let lastProgressWrite = Date.now();
     const flushLogs = async () => {
       const entries = logs.splice(0);
       if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));

@@ -144,8 +144,14 @@ describe("at-least-once delivery runs a job once", () => {
     expect(await getJob(key, job.id)).toMatchObject({ status: "completed", attempts: 1 });
   });
 
-  it("acks a message for an unknown job id", async () => {
-    const { result, ids } = await deliver([{ id: "job_DOES_NOT_EXIST" }]);
+  it("retries a fresh message whose job is not in D1 yet (its submit is still writing)", async () => {
+    const { result, ids } = await deliver([{ id: "job_NOT_WRITTEN_YET" }]);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toMatchObject([{ msgId: ids[0] }]);
+  });
+
+  it("acks an old message for an unknown job id", async () => {
+    const { result, ids } = await deliver([{ id: "job_DOES_NOT_EXIST" }], "jobs-normal", new Date(Date.now() - 120_000));
     expect(result.explicitAcks).toEqual(ids);
     expect(result.retryMessages).toEqual([]);
   });

@@ -66,16 +66,16 @@ export async function insertRunningAttempt(jobId: string, series: number, attemp
 export const handler: ExportedHandler<Env> = worker;
 
 let messageCounter = 0;
-export const message = (body: unknown) => ({
+export const message = (body: unknown, sentAt = new Date()) => ({
   id: `msg-${++messageCounter}-${crypto.randomUUID().slice(0, 8)}`,
-  timestamp: new Date(),
+  timestamp: sentAt,
   attempts: 1,
   body,
 });
 
 /** Runs the worker's real queue handler on a hand-made batch and returns its acks and retries. */
-export async function deliver(bodies: unknown[], queue = "jobs-normal") {
-  const batch = createMessageBatch(queue, bodies.map(message));
+export async function deliver(bodies: unknown[], queue = "jobs-normal", sentAt = new Date()) {
+  const batch = createMessageBatch(queue, bodies.map((body) => message(body, sentAt)));
   const ctx = createExecutionContext();
   await handler.queue!(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
