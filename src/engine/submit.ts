@@ -76,33 +76,35 @@ export function prepareJobs(tenant: string, requests: SubmitJob[], now: number, 
   return rows;
 }
 
+/** Job inserts (their answers list the ids written) and, when any job has tags, the tag inserts. */
 function insertStatements(sql: RawSql, principal: Principal, rows: JobRow[]) {
   const { tenant, keyId } = principal;
   const keyHash = principal.keyHash ?? null;
-  const statements: D1PreparedStatement[] = [];
-  for (const chunk of jsonChunks(rows)) {
-    statements.push(
-      sql`
-        INSERT INTO jobs (id, tenant, type, status, priority, input, attempts, max_attempts, timeout_ms, backoff,
-                          tags, idempotency_key, durable, series, run_at, created_at, dispatch_due_at)
-        SELECT j.value->>'id', ${tenant}, j.value->>'type', 'queued', j.value->>'priority', j.value->>'input', 0,
-               j.value->>'maxAttempts', j.value->>'timeoutMs', j.value->>'backoff', j.value->>'tags',
-               j.value->>'idempotencyKey', j.value->>'durable', 0, j.value->>'runAt', j.value->>'createdAt',
-               j.value->>'dispatchDueAt'
-        FROM json_each(${chunk}) AS j
-        WHERE ${keyHash} IS NULL
-           OR EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND hash = ${keyHash} AND revoked_at IS NULL)
-        ON CONFLICT DO NOTHING
-        RETURNING id`,
-      sql`
-        INSERT INTO job_tags (tenant, tag, job_id)
-        SELECT ${tenant}, t.value, j.value->>'id'
-        FROM json_each(${chunk}) AS j, json_each(j.value->>'tags') AS t
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.value->>'id')
-        ON CONFLICT DO NOTHING`,
-    );
-  }
-  return statements;
+  const chunks = jsonChunks(rows);
+  const inserts = chunks.map(
+    (chunk) => sql`
+      INSERT INTO jobs (id, tenant, type, status, priority, input, attempts, max_attempts, timeout_ms, backoff,
+                        tags, idempotency_key, durable, series, run_at, created_at, dispatch_due_at)
+      SELECT j.value->>'id', ${tenant}, j.value->>'type', 'queued', j.value->>'priority', j.value->>'input', 0,
+             j.value->>'maxAttempts', j.value->>'timeoutMs', j.value->>'backoff', j.value->>'tags',
+             j.value->>'idempotencyKey', j.value->>'durable', 0, j.value->>'runAt', j.value->>'createdAt',
+             j.value->>'dispatchDueAt'
+      FROM json_each(${chunk}) AS j
+      WHERE ${keyHash} IS NULL
+         OR EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND hash = ${keyHash} AND revoked_at IS NULL)
+      ON CONFLICT DO NOTHING
+      RETURNING id`,
+  );
+  const tagged = rows.some((r) => r.tags !== "[]");
+  const tagInserts = !tagged ? [] : chunks.map(
+    (chunk) => sql`
+      INSERT INTO job_tags (tenant, tag, job_id)
+      SELECT ${tenant}, t.value, j.value->>'id'
+      FROM json_each(${chunk}) AS j, json_each(j.value->>'tags') AS t
+      WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.value->>'id')
+      ON CONFLICT DO NOTHING`,
+  );
+  return { inserts, tagInserts };
 }
 
 export interface SubmitOutcome {
@@ -119,7 +121,7 @@ export async function submitJobs(env: Env, principal: Principal, rows: JobRow[])
   const sql = rawSql(env.DB);
   const tenant = principal.tenant;
   const keys = rows.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : []));
-  const statements = insertStatements(sql, principal, rows);
+  const { inserts, tagInserts } = insertStatements(sql, principal, rows);
   const existingQuery = sql`
     SELECT id, tenant, type, status, priority, input, result, error, attempts, max_attempts AS maxAttempts,
            timeout_ms AS timeoutMs, backoff, tags, idempotency_key AS idempotencyKey, durable, series,
@@ -133,7 +135,8 @@ export async function submitJobs(env: Env, principal: Principal, rows: JobRow[])
   const eager = rows.filter((r) => !r.idempotencyKey);
   const [results] = await Promise.all([
     env.DB.batch([
-      ...statements,
+      ...inserts,
+      ...tagInserts,
       ...(keys.length > 0 ? [existingQuery] : []),
       ...(principal.keyHash ? [liveKeyStatement(env, principal)] : []),
     ]),
@@ -144,12 +147,12 @@ export async function submitJobs(env: Env, principal: Principal, rows: JobRow[])
   }
 
   const inserted = new Set<string>();
-  for (let i = 0; i < statements.length; i += 2) {
+  inserts.forEach((_, i) => {
     for (const { id } of rowsOf<{ id: string }>(results, i)) inserted.add(id);
-  }
+  });
   const existingByKey = new Map<string, JobRow>();
   if (keys.length > 0) {
-    for (const row of rowsOf<JobRow>(results, statements.length)) existingByKey.set(row.idempotencyKey!, row);
+    for (const row of rowsOf<JobRow>(results, inserts.length + tagInserts.length)) existingByKey.set(row.idempotencyKey!, row);
   }
 
   const jobs = rows.map((row) =>
