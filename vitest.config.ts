@@ -23,6 +23,8 @@ export default defineConfig(async () => {
           test: {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
+            // The worker logs one usage line per consumer batch (read by bench/); tests need not.
+            onConsoleLog: (log: string) => !log.startsWith('{"event":'),
             setupFiles: ["./test/worker/setup.ts"],
             testTimeout: 60_000,
           },
