@@ -173,63 +173,77 @@ async function fanout(server: DevServer, count: number) {
 const only = process.argv[2];
 const wanted = (section: string) => only === undefined || only === section;
 
-async function main() {
-  const server = await startDevServer({ vars: { ADMIN_API_KEY: ADMIN, SIGNING_SECRET: "bench-signing-secret" } });
-  try {
-    console.log("# Edge Jobs benchmark (local runtime: wrangler dev on this machine)\n");
-    const { key } = await api(server, "/keys", { name: "bench", tenant: "bench", scopes: ["jobs:read", "jobs:write"] });
-    auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+/** A dev server with its own state, and requests sent with a tenant's key as an application's would. */
+async function platform(vars: Record<string, string> = {}) {
+  const server = await startDevServer({ vars: { ADMIN_API_KEY: ADMIN, SIGNING_SECRET: "bench-signing-secret", ...vars } });
+  auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+  const { key } = await api(server, "/keys", { name: "bench", tenant: "bench", scopes: ["jobs:read", "jobs:write"] });
+  auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+  return server;
+}
 
+async function main() {
+  console.log("# Edge Jobs benchmark (local runtime: wrangler dev on this machine)\n");
+  const server = await platform();
+  try {
     if (wanted("latency")) await reportLatency(server);
     if (wanted("throughput")) await reportThroughput(server);
     if (wanted("fanout")) await reportFanout(server);
   } finally {
     await server.stop();
   }
+  if (wanted("cost")) await reportCost();
 }
 
 async function reportLatency(server: DevServer) {
-    const latency = await submitLatency(server);
-    const [b50, b99, s50, s99] = [percentile(latency.baseline, 50), percentile(latency.baseline, 99), percentile(latency.submits, 50), percentile(latency.submits, 99)];
-    console.log(`## Submit latency, ${latency.clients} concurrent clients, ${latency.total} requests each route`);
-    console.log(`baseline GET /api/v1/health (one D1 read): p50 ${fmt(b50)} ms  p99 ${fmt(b99)} ms`);
-    console.log(`POST /api/v1/jobs:                          p50 ${fmt(s50)} ms  p99 ${fmt(s99)} ms  (p99 ratio ${fmt(s99 / b99, 2)}x)\n`);
+  const latency = await submitLatency(server);
+  const [b50, b99, s50, s99] = [50, 99, 50, 99].map((p, i) => percentile(i < 2 ? latency.baseline : latency.submits, p));
+  console.log(`## Submit latency, ${latency.clients} concurrent clients, ${latency.total} requests each route`);
+  console.log(`baseline GET /api/v1/health (one D1 read): p50 ${fmt(b50!)} ms  p99 ${fmt(b99!)} ms`);
+  console.log(`POST /api/v1/jobs:                          p50 ${fmt(s50!)} ms  p99 ${fmt(s99!)} ms  (p99 ratio ${fmt(s99! / b99!, 2)}x)\n`);
 }
 
 async function reportThroughput(server: DevServer) {
+  const run = await runToCompletion(server, 5_000, { steps: 1, stepMs: 0 }, "throughput");
+  console.log(`## End-to-end throughput: ${run.count} simulate {steps:1, stepMs:0} jobs via POST /jobs/batch`);
+  console.log(`first submitted to last completed: ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s`);
+  const bare = await bareBaselines();
+  console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(bare.queueRate, 0)} msg/s\n`);
 
-    const offset = server.output().length;
-    const run = await runToCompletion(server, 5_000, { steps: 1, stepMs: 0 }, "throughput");
-    const lines = usageSince(server, offset);
-    await sleep(500);
-    const sum = (event: string, key: string) => lines.filter((l) => l.event === event).reduce((n, l) => n + (l.usage[key] ?? 0), 0);
-    const consumed = lines.filter((l) => l.event === "consumer_batch").reduce((n, l) => n + (l.messages ?? 0), 0);
-    console.log(`## End-to-end throughput: ${run.count} simulate {steps:1, stepMs:0} jobs via POST /jobs/batch`);
-    console.log(`first submitted to last completed: ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s`);
-
-    const bare = await bareBaselines();
-    console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(bare.queueRate, 0)} msg/s\n`);
-
-    console.log(`## Cost per completed job (from the worker's usage log lines, ${lines.length} lines)`);
-    for (const key of ["d1Queries", "d1RowsRead", "d1RowsWritten", "queueMessagesSent", "durableObjectCalls", "workflowsCreated"]) {
-      const total = sum("api_write", key) + sum("consumer_batch", key);
-      console.log(`${key.padEnd(20)} ${fmt(total / run.count, 3)}  (submit ${fmt(sum("api_write", key) / run.count, 3)}, run ${fmt(sum("consumer_batch", key) / run.count, 3)})`);
-    }
-    console.log(`queue deliveries     ${fmt(consumed / run.count, 3)}`);
-    console.log(`workflow steps       0 (single-step jobs run in the queue consumer)\n`);
-
-    const durable = await runToCompletion(server, bare.flows, { steps: 1, stepMs: 0, durable: true }, "durable");
-    const durableRate = durable.count / durable.seconds;
-    console.log(`## Durable jobs (Workflows): ${durable.count} simulate {steps:1, durable:true}`);
-    console.log(`platform durable jobs: ${fmt(durableRate, 1)} jobs/s; bare one-step Workflow instances: ${fmt(bare.flowRate, 1)}/s => ${fmt((100 * durableRate) / bare.flowRate, 0)}%`);
-    console.log(`workflow steps per durable job: 1 (its one job step; the platform adds none when the first attempt succeeds)\n`);
+  const durable = await runToCompletion(server, bare.flows, { steps: 1, stepMs: 0, durable: true }, "durable");
+  const durableRate = durable.count / durable.seconds;
+  console.log(`## Durable jobs (Workflows): ${durable.count} simulate {steps:1, stepMs:0, durable:true}`);
+  console.log(`platform: ${fmt(durableRate, 1)} jobs/s; bare one-step Workflow instances: ${fmt(bare.flowRate, 1)}/s => ${fmt((100 * durableRate) / bare.flowRate, 0)}%`);
+  console.log("workflow steps per durable job: 1 (its one job step; the platform adds none when the first attempt succeeds)\n");
 }
 
 async function reportFanout(server: DevServer) {
+  const fan = await fanout(server, 1_000);
+  console.log(`## Progress fan-out: ${fan.subscribers} websocket subscribers on one job, ${fan.samples} deliveries`);
+  console.log(`publish to receipt: p50 ${fmt(percentile(fan.latencies, 50))} ms  p99 ${fmt(percentile(fan.latencies, 99))} ms; ${fan.closed} sockets closed by the server at the end\n`);
+}
 
-    const fan = await fanout(server, 1_000);
-    console.log(`## Progress fan-out: ${fan.subscribers} websocket subscribers on one job, ${fan.samples} deliveries`);
-    console.log(`publish to receipt: p50 ${fmt(percentile(fan.latencies, 50))} ms  p99 ${fmt(percentile(fan.latencies, 99))} ms; ${fan.closed} sockets closed by the server at the end`);
+/** Resource use per job, from the usage lines a server started with USAGE_LOG=true writes (untimed). */
+async function reportCost() {
+  const server = await platform({ USAGE_LOG: "true" });
+  try {
+    const count = 2_000;
+    const offset = server.output().length;
+    await runToCompletion(server, count, { steps: 1, stepMs: 0 }, "cost");
+    await sleep(500);
+    const lines = usageSince(server, offset);
+    const sum = (event: string, key: string) => lines.filter((l) => l.event === event).reduce((n, l) => n + (l.usage[key] ?? 0), 0);
+    const consumed = lines.filter((l) => l.event === "consumer_batch").reduce((n, l) => n + (l.messages ?? 0), 0);
+    console.log(`## Cost per completed single-step job (${count} jobs; ${lines.length} usage lines)`);
+    for (const key of ["d1Queries", "d1RowsRead", "d1RowsWritten", "queueMessagesSent", "durableObjectCalls", "workflowsCreated"]) {
+      const [submit, run] = [sum("api_write", key) / count, sum("consumer_batch", key) / count];
+      console.log(`${key.padEnd(20)} ${fmt(submit + run, 3)}  (submit ${fmt(submit, 3)}, run ${fmt(run, 3)})`);
+    }
+    console.log(`queue deliveries     ${fmt(consumed / count, 3)}`);
+    console.log("workflow steps       0 (single-step jobs run in the queue consumer)");
+  } finally {
+    await server.stop();
+  }
 }
 
 await main();

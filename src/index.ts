@@ -11,9 +11,9 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
+    if (env.USAGE_LOG !== "true") return consumeBatch(batch, env);
     const { env: meteredEnv, usage } = metered(env);
     await consumeBatch(batch, meteredEnv);
-    // One structured line per consumer batch: what running these jobs cost (see bench/).
     console.log(JSON.stringify({ event: "consumer_batch", queue: batch.queue, messages: batch.messages.length, usage }));
   },
   async scheduled(_controller, env) {
