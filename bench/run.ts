@@ -100,6 +100,7 @@ async function runToCompletion(server: DevServer, count: number, input: Record<s
   for (let i = 0; i < jobs.length; i += 1_000) chunks.push(jobs.slice(i, i + 1_000));
   const started = Date.now();
   await Promise.all(chunks.map((chunk) => api(server, "/jobs/batch", { jobs: chunk })));
+  const submitSeconds = (Date.now() - started) / 1000;
   for (;;) {
     const open = await Promise.all(
       ["queued", "running", "retrying"].map((status) => api(server, `/jobs?tag=${tag}&status=${status}&limit=1`)),
@@ -113,7 +114,7 @@ async function runToCompletion(server: DevServer, count: number, input: Record<s
   if (notDone.length > 0) throw new Error(`${notDone.length} jobs did not complete`);
   const first = Math.min(...all.map((j) => Date.parse(j.createdAt)));
   const last = Math.max(...all.map((j) => Date.parse(j.finishedAt)));
-  return { count: all.length, seconds: (last - first) / 1000, wallSeconds: (Date.now() - started) / 1000 };
+  return { count: all.length, seconds: (last - first) / 1000, submitSeconds };
 }
 
 async function bareBaselines() {
@@ -206,7 +207,7 @@ async function reportLatency(server: DevServer) {
 async function reportThroughput(server: DevServer) {
   const run = await runToCompletion(server, 5_000, { steps: 1, stepMs: 0 }, "throughput");
   console.log(`## End-to-end throughput: ${run.count} simulate {steps:1, stepMs:0} jobs via POST /jobs/batch`);
-  console.log(`first submitted to last completed: ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s`);
+  console.log(`first submitted to last completed: ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s (the batch requests took ${fmt(run.submitSeconds, 2)} s)`);
   const bare = await bareBaselines();
   console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(bare.queueRate, 0)} msg/s\n`);
 
