@@ -10,6 +10,10 @@ const SimulateInput = z.object({
   failAtStep: z.number().int().min(1).optional().describe("Which step fails while failUntilAttempt applies (default: the last)."),
   failRate: z.number().min(0).max(1).optional().describe("Chance that an attempt fails."),
   nonRetryable: z.boolean().default(false).describe("Failures are NonRetryableError."),
+  pauseMs: z.number().int().min(0).max(86_400_000).default(0).describe("A durable sleep between steps (durable jobs only)."),
+}).refine((input) => input.durable || input.pauseMs === 0, {
+  message: "pauseMs is a durable sleep: set durable: true",
+  path: ["pauseMs"],
 });
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -50,6 +54,7 @@ export const simulate = defineJob({
       };
       if (input.durable) await ctx.step(`step-${i}`, work);
       else await work();
+      if (input.pauseMs > 0 && i < input.steps) await ctx.sleep(`pause after step ${i}`, input.pauseMs);
       await ctx.progress((i / input.steps) * 100, { stage: `step ${i}/${input.steps}` });
     }
     return { steps: input.steps, attempt: ctx.attempt };

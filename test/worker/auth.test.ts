@@ -1,5 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createExecutionContext } from "cloudflare:test";
+import { createApp } from "../../src/api/app";
 import { signEventToken } from "../../src/api/event-token";
 import { expectError, later } from "./api-helpers";
 import { ADMIN_KEY, api, json, newTenant, submit } from "./helpers";
@@ -369,5 +371,26 @@ describe("watch tokens", () => {
     const { key } = await newTenant();
     const job = await submit(key, later());
     await expectError(await call("GET", `/jobs/${job.id}/events`, null), 401, "unauthorized");
+  });
+});
+
+describe("production configuration", () => {
+  it("refuses the example secrets from .dev.vars.example when ENVIRONMENT=production", async () => {
+    const app = createApp();
+    const production = { ...env, ENVIRONMENT: "production", ADMIN_API_KEY: "dev-admin-key-change-me" };
+    const res = await app.fetch(
+      new Request("https://jobs.test/api/v1/jobs", { headers: { authorization: "Bearer dev-admin-key-change-me" } }),
+      production,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "not_configured" } });
+    // The same key outside production is the local admin key.
+    const local = await app.fetch(
+      new Request("https://jobs.test/api/v1/jobs", { headers: { authorization: "Bearer dev-admin-key-change-me" } }),
+      { ...production, ENVIRONMENT: "development" },
+      createExecutionContext(),
+    );
+    expect(local.status).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_DELAY_SECONDS } from "../../src/engine/dispatch";
 import { STUCK_GRACE_MS, sweep } from "../../src/engine/sweeper";
 import {
   attemptsOf,
@@ -169,6 +170,24 @@ describe("at-least-once delivery runs a job once", () => {
     const row = await jobRow(job.id);
     expect(row.dispatchDueAt).not.toBeNull();
     expect(Math.abs(row.dispatchDueAt! - runAt)).toBeLessThanOrEqual(1_000);
+    await json(await api(`/jobs/${job.id}/cancel`, { key, method: "POST" }), 200);
+  });
+
+  it("holds a job due in three days with 12-hour queue delays, re-delayed at each delivery", async () => {
+    const { key } = await newTenant();
+    const delayMs = 3 * 24 * 3_600_000;
+    const job = await submit(key, { ...quick, delayMs });
+    const runAt = Date.parse(job.runAt);
+    // A queue message can wait at most 12 hours, so the first one is due then, not at runAt.
+    const first = await jobRow(job.id);
+    expect(first.dispatchDueAt! - first.createdAt).toBe(MAX_DELAY_SECONDS * 1000);
+
+    await deliver([{ id: job.id }]);
+    const again = await jobRow(job.id);
+    expect(again).toMatchObject({ status: "queued", attempts: 0 });
+    expect(again.dispatchDueAt).toBeGreaterThan(first.createdAt);
+    expect(again.dispatchDueAt!).toBeLessThan(runAt);
+    expect(again.dispatchDueAt! - Date.now()).toBeLessThanOrEqual(MAX_DELAY_SECONDS * 1000);
     await json(await api(`/jobs/${job.id}/cancel`, { key, method: "POST" }), 200);
   });
 });

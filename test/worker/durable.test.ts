@@ -61,6 +61,24 @@ describe("durable jobs run as Workflows", () => {
     await expect(instanceStatus(job.id, 1)).rejects.toThrow();
   });
 
+  it("sleeps durably between steps with ctx.sleep", async () => {
+    const { key } = await newTenant();
+    const job = await submit(key, { type: "simulate", input: { steps: 2, stepMs: 0, durable: true, pauseMs: 1_000 } });
+    const done = await waitForStatus(key, job.id, ["completed", "failed"]);
+    expect(done).toMatchObject({ status: "completed", attempts: 1, result: { steps: 2, attempt: 1 } });
+    expect(Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(1_000);
+    expect(await logsOf(key, job.id)).toEqual(["step 1 ran on attempt 1", "step 2 ran on attempt 1"]);
+  });
+
+  it("refuses ctx.sleep for a job that does not run as a Workflow", async () => {
+    const { key } = await newTenant();
+    const res = await api("/jobs", { key, body: { type: "simulate", input: { steps: 2, pauseMs: 100 } } });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).error.details).toEqual([
+      { path: "input.pauseMs", message: "pauseMs is a durable sleep: set durable: true" },
+    ]);
+  });
+
   it("fails a durable job for good on a NonRetryableError in a step", async () => {
     const { key } = await newTenant();
     const job = await submit(key, {

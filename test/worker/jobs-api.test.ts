@@ -43,7 +43,7 @@ describe("POST /jobs", () => {
       type: "simulate",
       status: "queued",
       priority: "normal",
-      input: { steps: 2, stepMs: 100, durable: false, nonRetryable: false },
+      input: { steps: 2, stepMs: 100, durable: false, nonRetryable: false, pauseMs: 0 },
       result: null,
       error: null,
       attempts: 0,
