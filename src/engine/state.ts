@@ -15,14 +15,6 @@ import { jsonChunks } from "./json-chunks";
  * The bulk statements look jobs up by primary key; a unary `+` on `status` / `claim_token` keeps
  * SQLite from preferring those columns' indexes, which would scan every running job instead.
  */
-export const TRANSITIONS = {
-  queued: ["running", "cancelled"],
-  running: ["completed", "retrying", "failed", "cancelled", "queued"],
-  retrying: ["running", "cancelled", "queued"],
-  failed: ["queued"],
-  cancelled: ["queued"],
-  completed: [],
-} as const;
 
 export interface ClaimedJob {
   id: string;

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { lanes } from "../../db/schema";
 import { rawSql } from "../../db/raw";
