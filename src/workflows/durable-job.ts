@@ -93,12 +93,10 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     }
   }
 
-  /** Heartbeats the attempt's claim, refreshing whether anyone watches; false if the claim is gone. */
+  /** Whether the attempt still holds its claim (a read: the claim itself wrote the heartbeat); refreshes `watched`. */
   private async stillClaimed(jobId: string, claimToken: string, watcher: { watched: boolean }): Promise<boolean> {
-    const row = await this.env.DB.prepare(
-      "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running' AND claim_token = ? RETURNING watched",
-    )
-      .bind(Date.now(), jobId, claimToken)
+    const row = await this.env.DB.prepare("SELECT watched FROM jobs WHERE id = ? AND status = 'running' AND claim_token = ?")
+      .bind(jobId, claimToken)
       .first<{ watched: number }>();
     if (row) watcher.watched = row.watched === 1;
     return row !== null;
@@ -127,7 +125,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
   private hooks(scope: AttemptScope): AttemptHooks {
     const { step, jobId, attempt, claimToken, logs, succeeded, watcher } = scope;
     const sql = rawSql(this.env.DB);
-    // The claim check just wrote a heartbeat; short attempts then write no progress of their own
+    // The claim wrote a heartbeat just before; short attempts then write no progress of their own
     // (the settle records the last one).
     let lastProgressWrite = Date.now();
     const flushLogs = async () => {
