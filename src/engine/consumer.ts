@@ -7,7 +7,6 @@ import { runDirect } from "./run-direct";
 import { type ClaimedJob, claimStatements } from "./state";
 import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
 
-
 /**
  * The queue consumer for every lane. One consumer batch costs two D1 round trips in the common
  * case: one claims every due job of the batch, one settles them all; per-message round trips are
