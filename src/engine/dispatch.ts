@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type Priority, laneQueue } from "./lanes";
+import { type LaneBinding, type Priority, laneBinding } from "./lanes";
 
 /** The longest a queue message can be delayed; later runs are re-delayed on delivery. */
 export const MAX_DELAY_SECONDS = 12 * 3600;
@@ -23,19 +23,19 @@ export function dispatchDueAt(runAt: number, now: number): number {
   return now + delaySeconds(runAt, now) * 1000;
 }
 
-/** Announces jobs on their lanes' queues, one `sendBatch` per lane and hundred messages. */
+/** Announces jobs on their lanes' queues, one `sendBatch` per queue and hundred messages. */
 export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
-  const byLane = new Map<Priority, MessageSendRequest<JobMessage>[]>();
+  const byQueue = new Map<LaneBinding, MessageSendRequest<JobMessage>[]>();
   for (const job of jobs) {
-    const messages = byLane.get(job.priority) ?? [];
+    const binding = laneBinding(job.priority, job.id);
+    const messages = byQueue.get(binding) ?? [];
     messages.push({ body: { id: job.id }, contentType: "json", delaySeconds: delaySeconds(job.runAt, now) });
-    byLane.set(job.priority, messages);
+    byQueue.set(binding, messages);
   }
   const sends: Promise<unknown>[] = [];
-  for (const [lane, messages] of byLane) {
-    const queue = laneQueue(env, lane);
+  for (const [binding, messages] of byQueue) {
     for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
-      sends.push(queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT)));
+      sends.push(env[binding].sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT)));
     }
   }
   await Promise.all(sends);

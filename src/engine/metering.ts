@@ -1,3 +1,5 @@
+import { LANE_BINDINGS } from "./lanes";
+
 export interface Usage {
   d1Queries: number;
   d1RowsRead: number;
@@ -7,7 +9,6 @@ export interface Usage {
   workflowsCreated: number;
 }
 
-const QUEUE_BINDINGS = ["LANE_CRITICAL", "LANE_HIGH", "LANE_NORMAL", "LANE_LOW"] as const;
 
 /** A view of `target` with some methods replaced; everything else is passed through. */
 function intercept<T extends object>(target: T, overrides: Record<string, unknown>): T {
@@ -67,6 +68,6 @@ export function metered(env: Env): { env: Env; usage: Usage } {
       ),
     }),
   };
-  for (const name of QUEUE_BINDINGS) wrapped[name] = queue(env[name]);
+  for (const name of LANE_BINDINGS) wrapped[name] = queue(env[name]);
   return { env: wrapped, usage };
 }
