@@ -1,4 +1,4 @@
-import { base64Url } from "../engine/ids";
+import { decodeJson, encodeJson } from "./base64url-json";
 import { hmac, safeEqual } from "./crypto";
 
 /** How long a watch token may be used to open (or re-open) a job's event stream. */
@@ -8,13 +8,6 @@ interface TokenClaims {
   tenant: string;
   jobId: string;
   exp: number;
-}
-
-const encodeJson = (value: unknown) => base64Url(new TextEncoder().encode(JSON.stringify(value)));
-
-function decodeJson(text: string): unknown {
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
 }
 
 /**

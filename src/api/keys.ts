@@ -1,4 +1,5 @@
 import { base64Url } from "../engine/ids";
+import { decodeJson, encodeJson } from "./base64url-json";
 import type { Scope } from "./context";
 import { hmac, safeEqual } from "./crypto";
 
@@ -16,7 +17,7 @@ export interface KeyClaims {
  * revoked) is still checked in D1 on every request; a submit folds that check into its write.
  */
 export async function mintKey(secret: string, claims: KeyClaims): Promise<string> {
-  const payload = base64Url(new TextEncoder().encode(JSON.stringify({ i: claims.id, t: claims.tenant, s: claims.scopes })));
+  const payload = encodeJson({ i: claims.id, t: claims.tenant, s: claims.scopes });
   const random = base64Url(crypto.getRandomValues(new Uint8Array(24)));
   const body = `${payload}.${random}`;
   return `${PREFIX}${body}.${await hmac(secret, body)}`;
@@ -29,10 +30,9 @@ export async function readKey(secret: string, key: string): Promise<KeyClaims | 
   const [payload, random, signature] = parts as [string, string, string];
   if (!safeEqual(signature, await hmac(secret, `${payload}.${random}`))) return undefined;
   try {
-    const bin = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const raw = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    const raw = decodeJson(payload) as { i?: unknown; t?: unknown; s?: unknown };
     if (typeof raw.i !== "string" || typeof raw.t !== "string" || !Array.isArray(raw.s)) return undefined;
-    return { id: raw.i, tenant: raw.t, scopes: raw.s };
+    return { id: raw.i, tenant: raw.t, scopes: raw.s as Scope[] };
   } catch {
     return undefined;
   }

@@ -1,15 +1,14 @@
-import { base64Url } from "../engine/ids";
+import { decodeJson, encodeJson } from "./base64url-json";
 import { ApiError } from "./errors";
 
 /** Cursors are opaque to clients: base64url JSON of the last item's sort key. */
 export function encodeCursor(key: Record<string, string | number>): string {
-  return base64Url(new TextEncoder().encode(JSON.stringify(key)));
+  return encodeJson(key);
 }
 
 export function decodeCursor<T extends Record<string, unknown>>(cursor: string, valid: (value: unknown) => value is T): T {
   try {
-    const bin = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    const value: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    const value = decodeJson(cursor);
     if (valid(value)) return value;
   } catch {
     // fall through to the error below
