@@ -1,5 +1,6 @@
 import { type RawSql, rawSql, rowsOf } from "../db/raw";
-import { JobMessageSchema, redispatch } from "./dispatch";
+import { Deliveries } from "./deliveries";
+import { JobMessageSchema, dispatch, redispatch } from "./dispatch";
 import { publishAll } from "./events";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
@@ -7,45 +8,56 @@ import { runDirect } from "./run-direct";
 import { type ClaimedJob, claimStatements } from "./state";
 import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
 
+/** The most jobs one consumer invocation claims; messages beyond it are announced again. */
+export const MAX_JOBS_PER_INVOCATION = 1_000;
+const CLAIM_FAILED_RETRY_SECONDS = 5;
+const UNSEEN_RETRY_SECONDS = 1;
+
 /**
  * The queue consumer for every lane. One consumer batch costs two D1 round trips in the common
- * case: one claims every due job of the batch, one settles them all; per-message round trips are
- * what limits throughput on D1.
+ * case: one claims every due job the batch names, one settles them all; per-message round trips
+ * are what limits throughput on D1.
  */
 export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const sql = rawSql(env.DB);
-  const byId = new Map<string, Message<unknown>[]>();
+  const lane = laneOfQueue(batch.queue);
+  const deliveries = new Deliveries();
+  const overflow: Message<unknown>[] = [];
+  let taken = 0;
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       console.error("dropping a malformed job message", message.id, message.body);
       message.ack();
-      continue;
+    } else if (taken > 0 && taken + parsed.data.ids.length > MAX_JOBS_PER_INVOCATION && lane) {
+      overflow.push(message);
+    } else {
+      deliveries.add(message, parsed.data.ids);
+      taken += parsed.data.ids.length;
     }
-    byId.set(parsed.data.id, [...(byId.get(parsed.data.id) ?? []), message]);
   }
-  if (byId.size === 0) return;
-  const ack = (id: string) => byId.get(id)?.forEach((m) => m.ack());
-  const retry = (id: string) => byId.get(id)?.forEach((m) => m.retry({ delaySeconds: 5 }));
+  if (lane) await announceAgain(env, overflow, lane);
+  const ids = deliveries.jobIds;
+  if (ids.length === 0) return;
 
   const now = Date.now();
   const token = newId("claim", now);
   let claimed: ClaimedJob[];
   try {
-    claimed = rowsOf<ClaimedJob>(await env.DB.batch(claimStatements(sql, [...byId.keys()], token, now)), 0);
+    claimed = rowsOf<ClaimedJob>(await env.DB.batch(claimStatements(sql, ids, token, now)), 0);
   } catch (err) {
     console.error("claiming jobs failed; the batch will be redelivered", err);
-    for (const id of byId.keys()) retry(id);
+    for (const id of ids) deliveries.retry(id, CLAIM_FAILED_RETRY_SECONDS);
     return;
   }
 
   const claimedIds = new Set(claimed.map((j) => j.id));
-  const unclaimed = [...byId.keys()].filter((id) => !claimedIds.has(id));
+  const unclaimed = ids.filter((id) => !claimedIds.has(id));
   if (unclaimed.length > 0) {
-    const unseen = await deferUnclaimed(env, sql, unclaimed, byId, laneOfQueue(batch.queue), now);
+    const unseen = await deferUnclaimed(env, sql, unclaimed, deliveries, lane, now);
     for (const id of unclaimed) {
-      if (unseen.has(id)) byId.get(id)?.forEach((m) => m.retry({ delaySeconds: 1 }));
-      else ack(id);
+      if (unseen.has(id)) deliveries.retry(id, UNSEEN_RETRY_SECONDS);
+      else deliveries.ack(id);
     }
   }
 
@@ -57,21 +69,38 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   );
   const durable = claimed.filter((j) => j.durable === 1);
   await startWorkflows(env, durable);
-  durable.forEach((j) => ack(j.id));
+  durable.forEach((j) => deliveries.ack(j.id));
 
-  await runDirect(env, sql, claimed.filter((j) => j.durable !== 1), ack, retry);
+  await runDirect(env, sql, claimed.filter((j) => j.durable !== 1), deliveries);
+}
+
+/**
+ * Messages beyond what one invocation takes go back on the queue as new messages, so an
+ * invocation stays bounded and other consumers can take them.
+ */
+async function announceAgain(env: Env, messages: Message<unknown>[], lane: Priority) {
+  if (messages.length === 0) return;
+  const now = Date.now();
+  const jobs = messages.flatMap((m) => JobMessageSchema.parse(m.body).ids.map((id) => ({ id, priority: lane, runAt: now })));
+  try {
+    await dispatch(env, jobs, now);
+    messages.forEach((m) => m.ack());
+  } catch (err) {
+    console.warn("announcing the overflow of a consumer batch failed; it will be redelivered", err);
+    messages.forEach((m) => m.retry());
+  }
 }
 
 /** How long a message may name a job that D1 does not show yet (its submit is still writing). */
 const UNSEEN_JOB_PATIENCE_MS = 60_000;
 
 /**
- * Messages that claimed nothing: duplicates, finished or cancelled jobs (dropped), jobs not yet
- * due (sent again with the remaining delay), jobs on a paused lane (parked until resume), and jobs
- * not in D1 yet (submits send their message while the row is being written: retried for a while).
+ * Jobs that claimed nothing: duplicates, finished or cancelled jobs (dropped), jobs not yet due
+ * (sent again with the remaining delay), jobs on a paused lane (parked until resume), and jobs not
+ * in D1 yet (submits send their message while the row is being written: retried for a while).
  * Returns the ids whose messages should be retried.
  */
-async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], messages: Map<string, Message<unknown>[]>, lane: Priority | undefined, now: number) {
+async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: Deliveries, lane: Priority | undefined, now: number) {
   const { results: rows } = await sql`
     SELECT id, status, durable, run_at AS runAt, priority FROM jobs
     WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`.all<{
@@ -93,9 +122,7 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], messages: Ma
     console.log(`lane ${lane ?? "?"} is paused: parked ${parked.length} jobs until it resumes`);
   }
   const known = new Set(rows.map((r) => r.id));
-  return new Set(
-    ids.filter((id) => !known.has(id) && (messages.get(id) ?? []).some((m) => now - m.timestamp.getTime() < UNSEEN_JOB_PATIENCE_MS)),
-  );
+  return new Set(ids.filter((id) => !known.has(id) && now - deliveries.lastSentAt(id) < UNSEEN_JOB_PATIENCE_MS));
 }
 
 const CREATE_BATCH_LIMIT = 100;

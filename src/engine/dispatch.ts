@@ -4,8 +4,14 @@ import { type LaneBinding, type Priority, laneBinding } from "./lanes";
 /** The longest a queue message can be delayed; later runs are re-delayed on delivery. */
 export const MAX_DELAY_SECONDS = 12 * 3600;
 const SEND_BATCH_LIMIT = 100;
+/**
+ * One message announces up to this many jobs due at the same time on the same queue: a batch
+ * submit of 1,000 jobs costs 10 queue operations instead of 1,000, and a consumer invocation gets
+ * hundreds of jobs to claim and settle with the same two D1 round trips.
+ */
+export const MAX_JOBS_PER_MESSAGE = 100;
 
-export const JobMessageSchema = z.object({ id: z.string().min(1) });
+export const JobMessageSchema = z.object({ ids: z.array(z.string().min(1)).min(1).max(MAX_JOBS_PER_MESSAGE) });
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 
 export interface Dispatchable {
@@ -23,13 +29,26 @@ export function dispatchDueAt(runAt: number, now: number): number {
   return now + delaySeconds(runAt, now) * 1000;
 }
 
-/** Announces jobs on their lanes' queues, one `sendBatch` per queue and hundred messages. */
+/**
+ * Announces jobs on their lanes' queues: jobs for the same queue and delay share a message, and
+ * messages go out with one `sendBatch` per queue and hundred messages.
+ */
 export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
-  const byQueue = new Map<LaneBinding, MessageSendRequest<JobMessage>[]>();
+  const groups = new Map<string, { binding: LaneBinding; delay: number; ids: string[] }>();
   for (const job of jobs) {
     const binding = laneBinding(job.priority, job.id);
+    const delay = delaySeconds(job.runAt, now);
+    const key = `${binding} ${delay}`;
+    const group = groups.get(key) ?? { binding, delay, ids: [] };
+    group.ids.push(job.id);
+    groups.set(key, group);
+  }
+  const byQueue = new Map<LaneBinding, MessageSendRequest<JobMessage>[]>();
+  for (const { binding, delay, ids } of groups.values()) {
     const messages = byQueue.get(binding) ?? [];
-    messages.push({ body: { id: job.id }, contentType: "json", delaySeconds: delaySeconds(job.runAt, now) });
+    for (let i = 0; i < ids.length; i += MAX_JOBS_PER_MESSAGE) {
+      messages.push({ body: { ids: ids.slice(i, i + MAX_JOBS_PER_MESSAGE) }, contentType: "json", delaySeconds: delay });
+    }
     byQueue.set(binding, messages);
   }
   const sends: Promise<unknown>[] = [];

@@ -1,4 +1,5 @@
 import type { RawSql } from "../db/raw";
+import type { Deliveries } from "./deliveries";
 import { findJobDefinition } from "../jobs/index";
 import { JobCancelledError, NonRetryableError, describeError } from "./errors";
 import { publish } from "./events";
@@ -7,6 +8,7 @@ import { type SettleInput, settle } from "./settle";
 import { type ClaimedJob, type LogEntry, heartbeatStatement } from "./state";
 
 export const HEARTBEAT_MS = 1_000;
+const SETTLE_FAILED_RETRY_SECONDS = 5;
 const MAX_LOGS_PER_ATTEMPT = 1_000;
 
 interface Running {
@@ -27,8 +29,7 @@ export async function runDirect(
   env: Env,
   sql: RawSql,
   jobs: ClaimedJob[],
-  ack: (id: string) => void,
-  retry: (id: string) => void,
+  deliveries: Deliveries,
 ) {
   if (jobs.length === 0) return;
   const running = new Map<string, Running>(
@@ -43,10 +44,10 @@ export async function runDirect(
     if (batch.length === 0 && batchLogs.length === 0) return;
     try {
       await settle(env, batch, batchLogs);
-      batch.forEach((s) => ack(s.job.id));
+      batch.forEach((s) => deliveries.ack(s.job.id));
     } catch (err) {
       console.error("settling attempts failed; the sweeper will recover them", err);
-      batch.forEach((s) => retry(s.job.id));
+      batch.forEach((s) => deliveries.retry(s.job.id, SETTLE_FAILED_RETRY_SECONDS));
     }
   };
 

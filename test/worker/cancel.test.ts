@@ -24,7 +24,7 @@ describe("cancelling jobs", () => {
     expect(cancelled).toMatchObject({ id: job.id, status: "cancelled", attempts: 0 });
     expect(cancelled.finishedAt).not.toBeNull();
 
-    const { result, ids } = await deliver([{ id: job.id }]);
+    const { result, ids } = await deliver([{ ids: [job.id] }]);
     expect(result.explicitAcks).toEqual(ids);
     expect(await getJob(key, job.id)).toMatchObject({ status: "cancelled", attempts: 0, startedAt: null });
     expect(await attemptsOf(key, job.id)).toEqual([]);

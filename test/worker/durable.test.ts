@@ -136,7 +136,7 @@ describe("crashes inside the Workflow", () => {
         else await m.forceStepTimeout({ name: "step-2" }, 1);
         await m.disableRetryDelays();
       });
-      await deliver([{ id: job.id }]);
+      await deliver([{ ids: [job.id] }]);
       await instance.waitForStatus("complete");
       expect(await instance.getOutput()).toEqual({ status: "completed", attempt: 1 });
     } finally {
@@ -165,7 +165,7 @@ describe("crashes inside the Workflow", () => {
         await m.disableRetryDelays();
         await m.disableSleeps();
       });
-      await deliver([{ id: job.id }]);
+      await deliver([{ ids: [job.id] }]);
       await instance.waitForStatus("complete");
       expect(await instance.getOutput()).toEqual({ status: "completed", attempt: 2 });
     } finally {
