@@ -28,8 +28,13 @@ export default {
     }
     if (url.pathname === "/workflows") {
       const ids = Array.from({ length: n }, (_, i) => `${run}-w-${i}`);
-      for (let i = 0; i < ids.length; i += 100) {
-        await env.FLOW.createBatch({ instances: ids.slice(i, i + 100).map((id) => ({ id, params: { id } })) });
+      if (url.searchParams.get("mode") === "create") {
+        // One create() per instance, all in flight at once.
+        await Promise.all(ids.map((id) => env.FLOW.create({ id, params: { id } })));
+      } else {
+        for (let i = 0; i < ids.length; i += 100) {
+          await env.FLOW.createBatch({ instances: ids.slice(i, i + 100).map((id) => ({ id, params: { id } })) });
+        }
       }
       return Response.json({ created: n });
     }
