@@ -9,7 +9,9 @@ import { healthApi } from "./routes/health";
 import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
 import { queuesApi } from "./routes/queues";
+import { reportsApi } from "./routes/reports";
 import { statsApi } from "./routes/stats";
+import { templatesApi } from "./routes/templates";
 
 const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -41,6 +43,8 @@ export function createApp() {
   app.route("/api/v1/queues", queuesApi);
   app.route("/api/v1/stats", statsApi);
   app.route("/api/v1/keys", keysApi);
+  app.route("/api/v1/templates", templatesApi);
+  app.route("/api/v1/reports", reportsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31(OPENAPI_PATH, {

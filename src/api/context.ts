@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Database } from "../db/client";
 import { validationHook } from "./errors";
 
-export const SCOPES = ["jobs:read", "jobs:write", "admin"] as const;
+export const SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {

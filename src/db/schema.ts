@@ -127,3 +127,62 @@ export const apiKeys = sqliteTable(
   },
   (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenant, t.createdAt)],
 );
+
+/** Report templates: a Liquid body and the variables it declares. Names are unique per tenant. */
+export const templates = sqliteTable(
+  "templates",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf"] }).notNull(),
+    /** JSON array of declared variables: name, type, required, default, description. */
+    variables: text("variables").notNull(),
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("templates_tenant_name").on(t.tenant, t.name), index("templates_tenant_id").on(t.tenant, t.id)],
+);
+
+/** A report is a named series of versions; names are unique per tenant. */
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    latestVersion: integer("latest_version").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("reports_tenant_name").on(t.tenant, t.name), index("reports_tenant_id").on(t.tenant, t.id)],
+);
+
+/**
+ * One stored version of a report. The bytes live in R2 under a key derived from the tenant and the
+ * content's SHA-256, so identical versions share one object.
+ */
+export const reportVersions = sqliteTable(
+  "report_versions",
+  {
+    reportId: text("report_id").notNull(),
+    version: integer("version").notNull(),
+    tenant: text("tenant").notNull(),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf"] }).notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    templateId: text("template_id"),
+    /** SHA-256 of the canonical JSON of what the template was rendered with. */
+    contextHash: text("context_hash"),
+    /** The job that wrote it: a retried job finds its version instead of writing another. */
+    jobId: text("job_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reportId, t.version] }),
+    index("report_versions_tenant_sha").on(t.tenant, t.sha256),
+    uniqueIndex("report_versions_job").on(t.reportId, t.jobId).where(sql`job_id IS NOT NULL`),
+  ],
+);

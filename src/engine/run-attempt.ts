@@ -16,6 +16,7 @@ export interface AttemptSpec {
 
 /** How a context reaches the outside world; the consumer and the Workflow each supply their own. */
 export interface AttemptHooks {
+  env: Env;
   progress(percent: number, detail: ProgressDetail): Promise<void>;
   log(level: LogLevel, message: string): void;
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
@@ -52,6 +53,7 @@ export async function runAttempt(
   const ctx: JobContext = {
     jobId: spec.id,
     tenant: spec.tenant,
+    env: hooks.env,
     attempt: spec.attempt,
     signal: controller.signal,
     progress: (percent, detail = {}) => hooks.progress(clampPercent(percent), detail),

@@ -97,6 +97,7 @@ export async function runDirect(
       const definition = findJobDefinition(job.type);
       const result = definition
         ? await runAttempt(definition, { id: job.id, tenant: job.tenant, attempt: job.attempt, input: job.input, timeoutMs: job.timeoutMs }, {
+            env,
             cancelled: state.cancel.signal,
             progress: async (percent, detail) => {
               state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };

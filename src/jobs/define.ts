@@ -12,6 +12,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export interface JobContext {
   readonly jobId: string;
   readonly tenant: string;
+  /** The Worker's bindings (D1, R2, queues, your own services), as a fetch handler gets them. */
+  readonly env: Env;
   /** 1-based number of this attempt. */
   readonly attempt: number;
   /** Aborted when the job is cancelled or the attempt times out. */

@@ -133,6 +133,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
     };
     return {
+      env: this.env,
       progress: async (percent, detail) => {
         const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
         scope.progress = progress;

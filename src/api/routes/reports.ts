@@ -1,0 +1,249 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
+import { blobKey } from "../../reports/blobs";
+import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
+import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
+import { REPORT_COLUMNS, type ReportRow, VERSION_COLUMNS, type VersionRow, storeVersion } from "../../reports/store";
+import { toReport, toVersion } from "../../reports/views";
+import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams } from "../../schemas/report";
+import { newRouter } from "../context";
+import { ApiError, notFound } from "../errors";
+import { requireScope } from "../middleware/auth";
+import { decodeCursor, pageOf } from "../pagination";
+
+/** Direct stores carry their content in the JSON body. */
+const MAX_DIRECT_CONTENT_BYTES = 10 * 1024 * 1024;
+
+const storeRouteDef = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Store a report version directly (the report is created if new)",
+  tags: ["reports"],
+  middleware: [requireScope("reports:write")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: StoreReportSchema } } } },
+  responses: {
+    201: jsonContent(StoredVersionSchema, "A new version"),
+    200: jsonContent(StoredVersionSchema, "The content equals the latest version: nothing was stored"),
+    ...errorResponses(400, 401, 403, 413, 422),
+  },
+});
+
+const listRouteDef = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List reports, newest first",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: {
+    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }),
+  },
+  responses: { 200: jsonContent(listOf(ReportSchema, "ReportList"), "A page"), ...errorResponses(400, 401, 403) },
+});
+
+const getRouteDef = createRoute({
+  method: "get",
+  path: "/{id}",
+  summary: "Get a report with its latest version",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: { params: IdParam },
+  responses: {
+    200: jsonContent(ReportSchema.extend({ latest: ReportVersionSchema.nullable() }), "The report"),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+const versionsRouteDef = createRoute({
+  method: "get",
+  path: "/{id}/versions",
+  summary: "List a report's versions, newest first",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: {
+    params: IdParam,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }),
+  },
+  responses: { 200: jsonContent(listOf(ReportVersionSchema, "ReportVersionList"), "A page"), ...errorResponses(400, 401, 403, 404) },
+});
+
+const contentRouteDef = createRoute({
+  method: "get",
+  path: "/{id}/versions/{n}",
+  summary: "Download a version's content (streamed from R2, with its content type)",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: { params: VersionParams },
+  responses: { 200: { description: "The content" }, 304: { description: "Unchanged (If-None-Match)" }, ...errorResponses(401, 403, 404) },
+});
+
+const diffRouteDef = createRoute({
+  method: "get",
+  path: "/{id}/diff",
+  summary: "Unified diff between two versions of a text report",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: {
+    params: IdParam,
+    query: z.object({
+      from: z.coerce.number().int().min(1),
+      to: z.coerce.number().int().min(1),
+      context: z.coerce.number().int().min(0).max(100).default(3).describe("Unchanged lines around each change, as `diff -U`."),
+    }),
+  },
+  responses: { 200: { description: "A unified diff (text/x-diff); empty when the versions are equal" }, ...errorResponses(400, 401, 403, 404, 422) },
+});
+
+const deleteRouteDef = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Delete a report, its versions and the stored bytes nothing else uses",
+  tags: ["reports"],
+  middleware: [requireScope("reports:write")] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+});
+
+const cleanupRouteDef = createRoute({
+  method: "post",
+  path: "/{id}/cleanup",
+  summary: "Keep the newest N versions, delete the rest and the bytes nothing else uses",
+  tags: ["reports"],
+  middleware: [requireScope("reports:write")] as const,
+  request: { params: IdParam, query: z.object({ keep: z.coerce.number().int().min(1).max(100_000) }) },
+  responses: {
+    200: jsonContent(z.object({ deletedVersions: z.number().int(), deletedObjects: z.number().int() }), "What was deleted"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const isIdCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
+const isVersionCursor = (v: unknown): v is { v: number } => typeof v === "object" && v !== null && typeof (v as { v?: unknown }).v === "number";
+
+function decodeContent(content: string, encoding: "utf8" | "base64"): Uint8Array {
+  if (encoding === "utf8") return new TextEncoder().encode(content);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content) || content.length % 4 !== 0) {
+    throw new ApiError(422, "invalid_content", "content is not valid base64");
+  }
+  return Uint8Array.from(atob(content), (ch) => ch.charCodeAt(0));
+}
+
+async function requireReport(env: Env, tenant: string, id: string): Promise<ReportRow> {
+  const report = await findReport(env, tenant, id);
+  if (!report) throw notFound(`report ${id}`);
+  return report;
+}
+
+async function requireVersion(env: Env, report: ReportRow, n: number): Promise<VersionRow> {
+  const version = await findVersion(env, report.id, n);
+  if (!version) throw notFound(`version ${n} of report ${report.id}`);
+  return version;
+}
+
+async function textOf(env: Env, report: ReportRow, version: VersionRow): Promise<string> {
+  const object = await env.BUCKET.get(blobKey(report.tenant, version.sha256));
+  if (!object) throw new ApiError(404, "content_missing", `the content of version ${version.version} is missing from storage`);
+  return object.text();
+}
+
+function gnuHunkHeader(_: string, oldStart: string, oldLines: string, newStart: string, newLines: string): string {
+  const range = (start: string, lines: string) => (lines === "1" ? start : `${start},${lines}`);
+  return `@@ -${range(oldStart, oldLines)} +${range(newStart, newLines)} @@`;
+}
+
+export const reportsApi = newRouter()
+  .openapi(storeRouteDef, async (c) => {
+    const input = c.req.valid("json");
+    const bytes = decodeContent(input.content, input.encoding);
+    if (bytes.byteLength > MAX_DIRECT_CONTENT_BYTES) {
+      throw new ApiError(413, "payload_too_large", `content is ${bytes.byteLength} bytes; at most ${MAX_DIRECT_CONTENT_BYTES}`);
+    }
+    const stored = await storeVersion(c.env, {
+      tenant: c.get("principal").tenant,
+      target: { name: input.name },
+      format: input.format,
+      bytes,
+      templateId: input.templateId ?? null,
+      onDuplicate: input.onDuplicate,
+    });
+    if (!stored) throw new ApiError(409, "conflict", "the report changed while storing; try again");
+    const body = { report: toReport(stored.report), version: toVersion(stored.version), duplicate: stored.duplicate };
+    if (stored.duplicate) return c.json(body, 200);
+    c.header("Location", body.version.contentUrl);
+    return c.json(body, 201);
+  })
+  .openapi(listRouteDef, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const tenant = c.get("principal").tenant;
+    const after = cursor ? decodeCursor(cursor, isIdCursor).id : null;
+    const { results } = await c.env.DB.prepare(
+      `SELECT ${REPORT_COLUMNS} FROM reports r WHERE r.tenant = ?1 AND (?2 IS NULL OR r.id < ?2) ORDER BY r.id DESC LIMIT ?3`,
+    )
+      .bind(tenant, after, limit + 1)
+      .all<ReportRow>();
+    return c.json(pageOf(results, limit, toReport, (r) => ({ id: r.id })), 200);
+  })
+  .openapi(getRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const latest = report.latestVersion > 0 ? await findVersion(c.env, report.id, report.latestVersion) : null;
+    return c.json({ ...toReport(report), latest: latest ? toVersion(latest) : null }, 200);
+  })
+  .openapi(versionsRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const before = cursor ? decodeCursor(cursor, isVersionCursor).v : null;
+    const { results } = await c.env.DB.prepare(
+      `SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ?1 AND (?2 IS NULL OR version < ?2)
+       ORDER BY version DESC LIMIT ?3`,
+    )
+      .bind(report.id, before, limit + 1)
+      .all<VersionRow>();
+    return c.json(pageOf(results, limit, toVersion, (v) => ({ v: v.version })), 200);
+  })
+  .openapi(contentRouteDef, async (c) => {
+    const { id, n } = c.req.valid("param");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const version = await requireVersion(c.env, report, n);
+    const etag = `"${version.sha256}"`;
+    const headers = { etag, "x-content-sha256": version.sha256, "cache-control": "private, max-age=31536000, immutable" };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    const object = await c.env.BUCKET.get(blobKey(report.tenant, version.sha256));
+    if (!object) throw new ApiError(404, "content_missing", `the content of version ${n} is missing from storage`);
+    return c.body(object.body, 200, { ...headers, "content-type": contentTypeOf(version.format), "content-length": String(object.size) });
+  })
+  .openapi(diffRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const { from, to, context } = c.req.valid("query");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const [a, b] = await Promise.all([requireVersion(c.env, report, from), requireVersion(c.env, report, to)]);
+    for (const v of [a, b]) {
+      if (isBinaryFormat(v.format)) {
+        throw new ApiError(422, "binary_format", `version ${v.version} is ${v.format}, which cannot be diffed line by line`);
+      }
+    }
+    const patch = a.sha256 === b.sha256
+      ? ""
+      : createTwoFilesPatch(`${report.name} v${from}`, `${report.name} v${to}`, await textOf(c.env, report, a), await textOf(c.env, report, b), undefined, undefined, {
+          headerOptions: FILE_HEADERS_ONLY,
+          context,
+        });
+    // Like `diff -u`: nothing at all when the texts are equal, and a one-line range is written
+    // as its start line alone.
+    const body = patch.includes("\n@@ ") ? patch.replace(/^@@ -(\d+),(\d+) \+(\d+),(\d+) @@/gm, gnuHunkHeader) : "";
+    return c.body(body, 200, { "content-type": "text/x-diff; charset=utf-8" });
+  })
+  .openapi(deleteRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    await deleteReport(c.env, report);
+    return c.body(null, 204);
+  })
+  .openapi(cleanupRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const { keep } = c.req.valid("query");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const deleted = await pruneVersions(c.env, report, keep);
+    return c.json({ deletedVersions: deleted.versions, deletedObjects: deleted.objects }, 200);
+  });

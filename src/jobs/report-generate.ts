@@ -1,0 +1,117 @@
+import { z } from "@hono/zod-openapi";
+import { NonRetryableError } from "../engine/errors";
+import { REPORT_FORMATS } from "../reports/formats";
+import { ReportRenderError, canonicalJson, convertText, renderText } from "../reports/render";
+import { sha256Hex } from "../reports/blobs";
+import { findReport } from "../reports/queries";
+import { storeVersion } from "../reports/store";
+import { findTemplate, toTemplate } from "../reports/templates";
+import { VariableDeclarationSchema, bindVariables, declarationIssues } from "../reports/variables";
+import { checkTemplate } from "../reports/liquid";
+import { defineJob } from "./define";
+
+const ReportGenerateInput = z
+  .object({
+    templateId: z.string().min(1).max(64).optional().describe("A saved template of the tenant."),
+    template: z
+      .object({
+        body: z.string().max(256 * 1024),
+        format: z.enum(REPORT_FORMATS),
+        variables: z.array(VariableDeclarationSchema).max(200).default([]),
+      })
+      .optional()
+      .describe("An inline template, instead of templateId."),
+    variables: z.record(z.string(), z.unknown()).default({}),
+    data: z.unknown().optional().describe("Inline data, exposed to the template as `data`."),
+    dataFromJob: z.string().min(1).max(64).optional().describe("Use a completed job's result as `data`."),
+    reportId: z.string().min(1).max(64).optional().describe("Add a version to this report."),
+    reportName: z.string().trim().min(1).max(200).optional().describe("Add a version to the report of this name (created if new)."),
+    format: z.enum(REPORT_FORMATS).optional().describe("Output format; default: the template's."),
+    onDuplicate: z.enum(["skip", "store"]).default("skip"),
+  })
+  .refine((i) => (i.templateId === undefined) !== (i.template === undefined), {
+    message: "give exactly one of templateId and template",
+    path: ["templateId"],
+  })
+  .refine((i) => (i.reportId === undefined) !== (i.reportName === undefined), {
+    message: "give exactly one of reportId and reportName",
+    path: ["reportId"],
+  })
+  .refine((i) => i.data === undefined || i.dataFromJob === undefined, {
+    message: "give at most one of data and dataFromJob",
+    path: ["dataFromJob"],
+  })
+  .refine((i) => !i.template || checkTemplate(i.template.body) === null, {
+    message: "the inline template does not parse",
+    path: ["template", "body"],
+  })
+  .refine((i) => !i.template || declarationIssues(i.template.variables).length === 0, {
+    message: "the inline template's variables are not valid",
+    path: ["template", "variables"],
+  });
+
+async function jobResult(env: Env, tenant: string, jobId: string): Promise<unknown> {
+  const row = await env.DB.prepare("SELECT status, result FROM jobs WHERE id = ? AND tenant = ?")
+    .bind(jobId, tenant)
+    .first<{ status: string; result: string | null }>();
+  if (!row) throw new NonRetryableError(`job ${jobId} not found`);
+  if (row.status !== "completed") throw new NonRetryableError(`job ${jobId} is ${row.status}, not completed`);
+  return row.result === null ? null : JSON.parse(row.result);
+}
+
+/** Renders a template into a new version of a report, stored in R2 and indexed in D1. */
+export const reportGenerate = defineJob({
+  type: "report.generate",
+  description: "Renders a Liquid template (saved or inline) with variables and data into a new report version.",
+  input: ReportGenerateInput,
+  retry: { maxAttempts: 3 },
+  timeoutMs: 120_000,
+  async run(input, ctx) {
+    await ctx.progress(0, { stage: "load data" });
+    const saved = input.templateId ? await findTemplate(ctx.env, ctx.tenant, input.templateId) : null;
+    if (input.templateId && !saved) throw new NonRetryableError(`template ${input.templateId} not found`);
+    const template = saved ? toTemplate(saved) : input.template!;
+    const bound = bindVariables(template.variables, input.variables);
+    if (!bound.ok) {
+      throw new NonRetryableError(`the variables do not match the template: ${bound.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+    }
+    const data = input.dataFromJob ? await jobResult(ctx.env, ctx.tenant, input.dataFromJob) : input.data;
+    const format = input.format ?? template.format;
+    const existing = input.reportId ? await findReport(ctx.env, ctx.tenant, input.reportId) : null;
+    if (input.reportId && !existing) throw new NonRetryableError(`report ${input.reportId} not found`);
+    const reportName = existing?.name ?? input.reportName!;
+
+    try {
+      await ctx.progress(25, { stage: "render" });
+      const text = await renderText({ body: template.body, format, variables: bound.values, data, reportName });
+      await ctx.progress(50, { stage: "convert" });
+      const rendered = await convertText(text, format, reportName);
+      await ctx.progress(75, { stage: "store" });
+      const stored = await storeVersion(ctx.env, {
+        tenant: ctx.tenant,
+        target: input.reportId ? { reportId: input.reportId } : { name: input.reportName! },
+        format,
+        bytes: rendered.bytes,
+        templateId: saved?.id ?? null,
+        contextHash: await sha256Hex(canonicalJson({ variables: bound.values, data: data ?? null })),
+        jobId: ctx.jobId,
+        onDuplicate: input.onDuplicate,
+      });
+      if (!stored) throw new NonRetryableError(`report ${input.reportId} not found`);
+      ctx.log(stored.duplicate ? `same content as version ${stored.version.version}: nothing stored` : `stored version ${stored.version.version}`);
+      return {
+        reportId: stored.report.id,
+        reportName: stored.report.name,
+        version: stored.version.version,
+        format,
+        size: stored.version.size,
+        sha256: stored.version.sha256,
+        duplicate: stored.duplicate,
+        contentUrl: `/api/v1/reports/${stored.report.id}/versions/${stored.version.version}`,
+      };
+    } catch (err) {
+      if (err instanceof ReportRenderError) throw new NonRetryableError(err.message);
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,77 @@
+import { type ReportFormat, contentTypeOf } from "./formats";
+import { TemplateRenderError, renderTemplate } from "./liquid";
+import { textToPdf } from "./pdf";
+
+/** A rendered report is held in memory before it is stored: larger outputs belong to streaming exports. */
+export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
+
+/** A template that cannot produce a valid report with the given context; retrying will not help. */
+export class ReportRenderError extends Error {
+  constructor(message: string, readonly detail?: { line: number; column: number }) {
+    super(message);
+    this.name = "ReportRenderError";
+  }
+}
+
+export interface RenderInput {
+  body: string;
+  format: ReportFormat;
+  variables: Record<string, unknown>;
+  /** Exposed to the template as `data`: an uploaded file's parsed content or another job's result. */
+  data?: unknown;
+  reportName: string;
+  now?: Date;
+}
+
+export interface RenderedReport {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** Renders a Liquid template to text, with the variables, `data`, `report` and `now` in scope. */
+export async function renderText(input: RenderInput): Promise<string> {
+  const context = {
+    ...input.variables,
+    data: input.data ?? null,
+    report: { name: input.reportName, format: input.format },
+    now: (input.now ?? new Date()).toISOString(),
+  };
+  try {
+    return await renderTemplate(input.body, context, { escapeHtml: input.format === "html" });
+  } catch (err) {
+    if (err instanceof TemplateRenderError) throw new ReportRenderError(`the template failed to render: ${err.message}`, err.detail);
+    throw err;
+  }
+}
+
+/** Turns rendered text into the bytes of its format: checks JSON, lays out PDF. */
+export async function convertText(text: string, format: ReportFormat, title: string): Promise<RenderedReport> {
+  if (format === "json") {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new ReportRenderError(`the template did not render valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const bytes = format === "pdf" ? await textToPdf(text, title) : new TextEncoder().encode(text);
+  if (bytes.byteLength > MAX_REPORT_BYTES) {
+    throw new ReportRenderError(`the rendered report is ${bytes.byteLength} bytes; at most ${MAX_REPORT_BYTES}`);
+  }
+  return { bytes, contentType: contentTypeOf(format) };
+}
+
+export async function renderReport(input: RenderInput): Promise<RenderedReport> {
+  return convertText(await renderText(input), input.format, input.reportName);
+}
+
+/** JSON with object keys sorted at every depth, so equal contexts hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

@@ -1,0 +1,49 @@
+import { ApiError } from "../api/errors";
+import { iso } from "../engine/job-view";
+import type { ReportFormat } from "./formats";
+import { checkTemplate } from "./liquid";
+import { type VariableDeclaration, declarationIssues } from "./variables";
+
+export interface TemplateRow {
+  id: string;
+  tenant: string;
+  name: string;
+  description: string | null;
+  format: ReportFormat;
+  variables: string;
+  body: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function toTemplate(row: TemplateRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    format: row.format,
+    variables: JSON.parse(row.variables) as VariableDeclaration[],
+    body: row.body,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+/** Refuses a template that does not parse (with its line and column) or declares variables badly. */
+export function assertValidTemplate(body: string, variables: VariableDeclaration[]): void {
+  const syntax = checkTemplate(body);
+  if (syntax) {
+    throw new ApiError(422, "template_syntax", `the template does not parse: line ${syntax.line}, column ${syntax.column}: ${syntax.message}`, syntax);
+  }
+  const issues = declarationIssues(variables);
+  if (issues.length > 0) throw new ApiError(422, "invalid_variables", "the declared variables are not valid", issues);
+}
+
+export async function findTemplate(env: Env, tenant: string, id: string): Promise<TemplateRow | null> {
+  return env.DB.prepare(
+    `SELECT id, tenant, name, description, format, variables, body, created_at AS createdAt, updated_at AS updatedAt
+     FROM templates WHERE id = ? AND tenant = ?`,
+  )
+    .bind(id, tenant)
+    .first<TemplateRow>();
+}

@@ -1,0 +1,53 @@
+import { z } from "@hono/zod-openapi";
+import { IsoTimestamp } from "./common";
+import { ReportFormatSchema } from "./template";
+
+export const ReportSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    latestVersion: z.number().int(),
+    createdAt: IsoTimestamp,
+    updatedAt: IsoTimestamp,
+  })
+  .openapi("Report");
+
+export const ReportVersionSchema = z
+  .object({
+    version: z.number().int(),
+    format: ReportFormatSchema,
+    contentType: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    templateId: z.string().nullable(),
+    contextHash: z.string().nullable(),
+    jobId: z.string().nullable(),
+    createdAt: IsoTimestamp,
+    contentUrl: z.string(),
+  })
+  .openapi("ReportVersion");
+
+export const StoredVersionSchema = z
+  .object({ report: ReportSchema, version: ReportVersionSchema, duplicate: z.boolean() })
+  .openapi("StoredReportVersion");
+
+export const OnDuplicateSchema = z
+  .enum(["skip", "store"])
+  .default("skip")
+  .describe("skip: content equal to the latest version is reported as a duplicate and not stored again");
+
+export const StoreReportSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).describe("The report to add a version to; created if the tenant has none of this name."),
+    format: ReportFormatSchema,
+    content: z.string().describe("The version's content: text, or base64 when `encoding` is base64 (e.g. a PDF)."),
+    encoding: z.enum(["utf8", "base64"]).default("utf8"),
+    templateId: z.string().max(64).nullish(),
+    onDuplicate: OnDuplicateSchema,
+  })
+  .openapi("StoreReport");
+
+export const VersionParams = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
+  n: z.coerce.number().int().min(1).openapi({ param: { name: "n", in: "path" } }),
+});
