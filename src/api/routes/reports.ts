@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
+import { exportArchive, importArchive } from "../../reports/archive";
 import { blobKey } from "../../reports/blobs";
 import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
@@ -117,6 +118,32 @@ const cleanupRouteDef = createRoute({
   },
 });
 
+const exportRouteDef = createRoute({
+  method: "get",
+  path: "/{id}/export",
+  summary: "Download a report as one self-contained archive (ZIP: manifest with checksums, every version's bytes)",
+  tags: ["reports"],
+  middleware: [requireScope("reports:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: { description: "application/zip, streamed" }, ...errorResponses(401, 403, 404) },
+});
+
+const importRouteDef = createRoute({
+  method: "post",
+  path: "/import",
+  summary: "Restore a report from an archive as a new report (refused whole if corrupted or truncated)",
+  tags: ["reports"],
+  middleware: [requireScope("reports:write")] as const,
+  request: {
+    query: z.object({ name: z.string().trim().min(1).max(200).optional().describe("Restore under this name instead of the archived one.") }),
+    body: { required: true, content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } } },
+  },
+  responses: {
+    201: jsonContent(z.object({ report: ReportSchema, versions: z.array(ReportVersionSchema) }), "Restored"),
+    ...errorResponses(400, 401, 403, 409, 422),
+  },
+});
+
 const isIdCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
 const isVersionCursor = (v: unknown): v is { v: number } => typeof v === "object" && v !== null && typeof (v as { v?: unknown }).v === "number";
 
@@ -152,6 +179,23 @@ function gnuHunkHeader(_: string, oldStart: string, oldLines: string, newStart: 
 }
 
 export const reportsApi = newRouter()
+  .openapi(importRouteDef, async (c) => {
+    const { name } = c.req.valid("query");
+    const body = c.req.raw.body;
+    if (!body) throw new ApiError(400, "empty_body", "send the archive as the request body");
+    const restored = await importArchive(c.env, c.get("principal").tenant, body, name);
+    c.header("Location", `/api/v1/reports/${restored.report.id}`);
+    return c.json({ report: toReport(restored.report), versions: restored.versions.map(toVersion) }, 201);
+  })
+  .openapi(exportRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const report = await requireReport(c.env, c.get("principal").tenant, id);
+    const filename = `${report.name.replace(/[^A-Za-z0-9._-]+/g, "_")}.zip`;
+    return c.body(await exportArchive(c.env, report), 200, {
+      "content-type": "application/zip",
+      "content-disposition": `attachment; filename="${filename}"`,
+    });
+  })
   .openapi(storeRouteDef, async (c) => {
     const input = c.req.valid("json");
     const bytes = decodeContent(input.content, input.encoding);

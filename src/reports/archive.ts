@@ -1,0 +1,285 @@
+import { z } from "@hono/zod-openapi";
+import { Unzip, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { ApiError } from "../api/errors";
+import { iso } from "../engine/job-view";
+import { newId } from "../engine/ids";
+import { blobKey, deleteUnreferencedBlobs, sha256Hex } from "./blobs";
+import { REPORT_FORMATS, type ReportFormat, contentTypeOf, isBinaryFormat } from "./formats";
+import { MAX_REPORT_BYTES } from "./render";
+import { type ReportRow, VERSION_COLUMNS, type VersionRow } from "./store";
+
+/**
+ * A report archive is a ZIP file: `manifest.json` first (the report's name and every version's
+ * metadata with its SHA-256), then `versions/<n>.<ext>` with each version's bytes. It carries no
+ * ids and no export time, so exporting a restored report gives the same bytes again.
+ */
+const MANIFEST = "manifest.json";
+const ARCHIVE_KIND = "edge-jobs.report-archive";
+
+const EXTENSIONS: Record<ReportFormat, string> = { markdown: "md", html: "html", json: "json", text: "txt", csv: "csv", pdf: "pdf" };
+
+const ManifestSchema = z.object({
+  kind: z.literal(ARCHIVE_KIND),
+  formatVersion: z.literal(1),
+  report: z.object({ name: z.string().min(1).max(200) }),
+  versions: z
+    .array(
+      z.object({
+        version: z.number().int().min(1),
+        format: z.enum(REPORT_FORMATS),
+        size: z.number().int().min(0).max(MAX_REPORT_BYTES),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        templateId: z.string().max(64).nullable(),
+        contextHash: z.string().max(64).nullable(),
+        createdAt: z.iso.datetime(),
+        file: z.string().regex(/^versions\/\d+\.[a-z]+$/),
+      }),
+    )
+    .max(100_000),
+});
+type Manifest = z.infer<typeof ManifestSchema>;
+
+const entryName = (v: { version: number; format: ReportFormat }) => `versions/${v.version}.${EXTENSIONS[v.format]}`;
+
+async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
+  const { results } = await env.DB.prepare(`SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ? ORDER BY version`)
+    .bind(reportId)
+    .all<VersionRow>();
+  return results;
+}
+
+/** Streams a report's archive: one version's bytes in memory at a time. */
+export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
+  const versions = await allVersions(env, report.id);
+  const manifest: Manifest = {
+    kind: ARCHIVE_KIND,
+    formatVersion: 1,
+    report: { name: report.name },
+    versions: versions.map((v) => ({
+      version: v.version,
+      format: v.format,
+      size: v.size,
+      sha256: v.sha256,
+      templateId: v.templateId,
+      contextHash: v.contextHash,
+      createdAt: iso(v.createdAt),
+      file: entryName(v),
+    })),
+  };
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const zip = new Zip((err, chunk, final) => {
+    if (err) void writer.abort(err);
+    else {
+      void writer.write(chunk);
+      if (final) void writer.close();
+    }
+  });
+  const entry = (name: string, compress: boolean, mtime: number) => {
+    const file = compress ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);
+    file.mtime = mtime;
+    zip.add(file);
+    return file;
+  };
+
+  const produce = async () => {
+    entry(MANIFEST, true, report.createdAt).push(new TextEncoder().encode(JSON.stringify(manifest, null, 2)), true);
+    for (const v of versions) {
+      const object = await env.BUCKET.get(blobKey(report.tenant, v.sha256));
+      if (!object) throw new Error(`the content of version ${v.version} is missing from storage`);
+      const file = entry(entryName(v), !isBinaryFormat(v.format), v.createdAt);
+      const reader = object.body.getReader();
+      for (;;) {
+        await writer.ready;
+        const { done, value } = await reader.read();
+        if (done) break;
+        file.push(value);
+      }
+      file.push(new Uint8Array(0), true);
+    }
+    zip.end();
+  };
+  produce().catch((err) => {
+    console.error("exporting a report failed midway", err);
+    void writer.abort(err);
+  });
+  return readable;
+}
+
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+const corrupt = (message: string) => new ApiError(422, "invalid_archive", message);
+
+/** The end-of-central-directory record closes every complete ZIP file. */
+function hasEndOfCentralDirectory(tail: Uint8Array): boolean {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 0x05 && tail[i + 3] === 0x06) return true;
+  }
+  return false;
+}
+const TAIL_BYTES = 22 + 0xffff;
+
+/** The last `max` bytes of `a` followed by `b`. */
+function lastBytes(a: Uint8Array, b: Uint8Array, max: number): Uint8Array {
+  if (b.length >= max) return b.slice(b.length - max);
+  const keep = Math.min(a.length, max - b.length);
+  const out = new Uint8Array(keep + b.length);
+  out.set(a.subarray(a.length - keep), 0);
+  out.set(b, keep);
+  return out;
+}
+
+interface Received {
+  manifest: Manifest | null;
+  done: Set<string>;
+  failure: ApiError | null;
+}
+
+/**
+ * Restores a report from an archive as a new report of the tenant (new ids, same versions, bytes
+ * and hashes). Every entry is checked against the manifest (size and SHA-256) as it streams in; a
+ * corrupted, truncated or inconsistent archive is refused with 422 and leaves nothing behind: the
+ * D1 rows are written in one batch at the end, and objects put before a failure are removed.
+ */
+export async function importArchive(env: Env, tenant: string, body: ReadableStream<Uint8Array>, rename?: string): Promise<{ report: ReportRow; versions: VersionRow[] }> {
+  const state: Received = { manifest: null, done: new Set(), failure: null };
+  const pending: { name: string; bytes: Uint8Array }[] = [];
+  let entries = 0;
+  const unzip = new Unzip((file) => {
+    if (state.failure) return;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (entries++ === 0 && file.name !== MANIFEST) {
+      state.failure = corrupt(`the archive must start with ${MANIFEST}`);
+      return;
+    }
+    // Checked against the manifest once complete (entries are accepted in order, manifest first).
+    const limit = file.name === MANIFEST ? MAX_MANIFEST_BYTES : MAX_REPORT_BYTES;
+    file.ondata = (err, chunk, final) => {
+      if (state.failure) return;
+      if (err) {
+        state.failure = corrupt(`entry "${file.name}" is damaged: ${err.message}`);
+        return;
+      }
+      size += chunk.byteLength;
+      if (size > limit) {
+        state.failure = corrupt(`entry "${file.name}" is larger than any report version can be`);
+        return;
+      }
+      chunks.push(chunk);
+      if (final) {
+        const bytes = new Uint8Array(size);
+        let offset = 0;
+        for (const c of chunks) {
+          bytes.set(c, offset);
+          offset += c.byteLength;
+        }
+        pending.push({ name: file.name, bytes });
+      }
+    };
+    try {
+      file.start();
+    } catch (err) {
+      state.failure = corrupt(`entry "${file.name}" uses an unsupported compression: ${(err as Error).message}`);
+    }
+  });
+  unzip.register(UnzipInflate);
+
+  const created: string[] = [];
+  let tail: Uint8Array = new Uint8Array(0);
+  try {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      try {
+        unzip.push(value ?? new Uint8Array(0), done);
+      } catch (err) {
+        throw corrupt(`the archive is damaged: ${(err as Error).message}`);
+      }
+      if (value) tail = lastBytes(tail, value, TAIL_BYTES);
+      if (state.failure) throw state.failure;
+      for (const entry of pending.splice(0)) await acceptEntry(env, tenant, state, entry, created);
+      if (done) break;
+    }
+    if (!hasEndOfCentralDirectory(tail)) throw corrupt("the archive is truncated: its central directory is missing");
+    const manifest = state.manifest;
+    if (!manifest) throw corrupt(`the archive has no ${MANIFEST}`);
+    const missing = manifest.versions.filter((v) => !state.done.has(v.file));
+    if (missing.length > 0) throw corrupt(`the archive is truncated: ${missing.length} version(s) missing, the first ${missing[0]!.file}`);
+    return await writeRestored(env, tenant, manifest, rename);
+  } catch (err) {
+    await deleteUnreferencedBlobs(env, tenant, created);
+    throw err;
+  }
+}
+
+async function acceptEntry(env: Env, tenant: string, state: Received, entry: { name: string; bytes: Uint8Array }, created: string[]) {
+  if (entry.name === MANIFEST) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(entry.bytes));
+    } catch {
+      throw corrupt(`${MANIFEST} is not JSON`);
+    }
+    const manifest = ManifestSchema.safeParse(parsed);
+    if (!manifest.success) throw corrupt(`${MANIFEST} is not a report archive manifest`);
+    const numbers = new Set(manifest.data.versions.map((v) => v.version));
+    if (numbers.size !== manifest.data.versions.length) throw corrupt(`${MANIFEST} lists a version twice`);
+    if (manifest.data.versions.some((v) => v.file !== entryName(v))) throw corrupt(`${MANIFEST} names a file that does not fit its version`);
+    state.manifest = manifest.data;
+    return;
+  }
+  const expected = state.manifest?.versions.find((v) => v.file === entry.name);
+  if (!expected) throw corrupt(`unexpected entry "${entry.name}"`);
+  if (state.done.has(entry.name)) throw corrupt(`entry "${entry.name}" appears twice`);
+  if (entry.bytes.byteLength !== expected.size) throw corrupt(`entry "${entry.name}" has ${entry.bytes.byteLength} bytes; the manifest says ${expected.size}`);
+  if ((await sha256Hex(entry.bytes)) !== expected.sha256) throw corrupt(`entry "${entry.name}" does not match its SHA-256`);
+  const key = blobKey(tenant, expected.sha256);
+  if (!(await env.BUCKET.head(key))) {
+    await env.BUCKET.put(key, entry.bytes, {
+      httpMetadata: { contentType: contentTypeOf(expected.format) },
+      customMetadata: { tenant, sha256: expected.sha256 },
+      sha256: expected.sha256,
+    });
+    created.push(expected.sha256);
+  }
+  state.done.add(entry.name);
+}
+
+async function writeRestored(env: Env, tenant: string, manifest: Manifest, rename?: string) {
+  const now = Date.now();
+  const name = rename ?? manifest.report.name;
+  const reportId = newId("rpt", now);
+  const latest = Math.max(0, ...manifest.versions.map((v) => v.version));
+  const rows: VersionRow[] = manifest.versions.map((v) => ({
+    reportId,
+    version: v.version,
+    tenant,
+    format: v.format,
+    size: v.size,
+    sha256: v.sha256,
+    templateId: v.templateId,
+    contextHash: v.contextHash,
+    jobId: null,
+    createdAt: Date.parse(v.createdAt),
+  }));
+  try {
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO reports (id, tenant, name, latest_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .bind(reportId, tenant, name, latest, now, now),
+      env.DB.prepare(
+        `INSERT INTO report_versions (report_id, version, tenant, format, size, sha256, template_id, context_hash, job_id, created_at)
+         SELECT v.value->>'reportId', v.value->>'version', v.value->>'tenant', v.value->>'format', v.value->>'size',
+                v.value->>'sha256', v.value->>'templateId', v.value->>'contextHash', NULL, v.value->>'createdAt'
+         FROM json_each(?) AS v`,
+      ).bind(JSON.stringify(rows)),
+    ]);
+  } catch (err) {
+    if (/UNIQUE constraint failed: reports\.tenant, reports\.name/.test(`${(err as Error).message} ${String((err as Error).cause ?? "")}`)) {
+      throw new ApiError(409, "name_taken", `a report named "${name}" already exists; import it under another name with ?name=`);
+    }
+    throw err;
+  }
+  const report: ReportRow = { id: reportId, tenant, name, latestVersion: latest, createdAt: now, updatedAt: now };
+  return { report, versions: rows };
+}
