@@ -12,6 +12,7 @@ import { queuesApi } from "./routes/queues";
 import { reportsApi } from "./routes/reports";
 import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
+import { uploadsApi } from "./routes/uploads";
 
 const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -45,6 +46,7 @@ export function createApp() {
   app.route("/api/v1/keys", keysApi);
   app.route("/api/v1/templates", templatesApi);
   app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/uploads", uploadsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31(OPENAPI_PATH, {

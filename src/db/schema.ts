@@ -186,3 +186,23 @@ export const reportVersions = sqliteTable(
     uniqueIndex("report_versions_job").on(t.reportId, t.jobId).where(sql`job_id IS NOT NULL`),
   ],
 );
+
+/** Files brought by a tenant: bytes in R2 (`uploads/<tenant>/<id>`), metadata here. */
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    contentType: text("content_type").notNull(),
+    /** `uploading` while a multipart upload is open; `stored` once its bytes are complete. */
+    status: text("status", { enum: ["uploading", "stored"] }).notNull(),
+    size: integer("size"),
+    sha256: text("sha256"),
+    /** R2's id of the open multipart upload. */
+    multipartId: text("multipart_id"),
+    createdAt: integer("created_at").notNull(),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [index("uploads_tenant_id").on(t.tenant, t.id)],
+);

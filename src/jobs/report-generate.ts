@@ -8,6 +8,8 @@ import { storeVersion } from "../reports/store";
 import { findTemplate, toTemplate } from "../reports/templates";
 import { VariableDeclarationSchema, bindVariables, declarationIssues } from "../reports/variables";
 import { checkTemplate } from "../reports/liquid";
+import { DataFileError, MAX_DATA_FILE_BYTES, parseDataFile } from "../uploads/parse";
+import { findUpload, uploadKey } from "../uploads/store";
 import { defineJob } from "./define";
 
 const ReportGenerateInput = z
@@ -24,6 +26,7 @@ const ReportGenerateInput = z
     variables: z.record(z.string(), z.unknown()).default({}),
     data: z.unknown().optional().describe("Inline data, exposed to the template as `data`."),
     dataFromJob: z.string().min(1).max(64).optional().describe("Use a completed job's result as `data`."),
+    dataFromUpload: z.string().min(1).max(64).optional().describe("Use an uploaded JSON, NDJSON or CSV file (up to 10 MiB) as `data`."),
     reportId: z.string().min(1).max(64).optional().describe("Add a version to this report."),
     reportName: z.string().trim().min(1).max(200).optional().describe("Add a version to the report of this name (created if new)."),
     format: z.enum(REPORT_FORMATS).optional().describe("Output format; default: the template's."),
@@ -37,9 +40,9 @@ const ReportGenerateInput = z
     message: "give exactly one of reportId and reportName",
     path: ["reportId"],
   })
-  .refine((i) => i.data === undefined || i.dataFromJob === undefined, {
-    message: "give at most one of data and dataFromJob",
-    path: ["dataFromJob"],
+  .refine((i) => [i.data, i.dataFromJob, i.dataFromUpload].filter((v) => v !== undefined).length <= 1, {
+    message: "give at most one of data, dataFromJob and dataFromUpload",
+    path: ["data"],
   })
   .refine((i) => !i.template || checkTemplate(i.template.body) === null, {
     message: "the inline template does not parse",
@@ -59,6 +62,23 @@ async function jobResult(env: Env, tenant: string, jobId: string): Promise<unkno
   return row.result === null ? null : JSON.parse(row.result);
 }
 
+async function uploadedData(env: Env, tenant: string, id: string): Promise<unknown> {
+  const upload = await findUpload(env, tenant, id);
+  if (!upload) throw new NonRetryableError(`upload ${id} not found`);
+  if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${id} is not complete`);
+  if (upload.size > MAX_DATA_FILE_BYTES) {
+    throw new NonRetryableError(`upload ${id} has ${upload.size} bytes; a report's data file may have ${MAX_DATA_FILE_BYTES}`);
+  }
+  const object = await env.BUCKET.get(uploadKey(tenant, id));
+  if (!object) throw new Error(`the bytes of upload ${id} are missing from storage`);
+  try {
+    return parseDataFile(await object.text(), upload.contentType, upload.name);
+  } catch (err) {
+    if (err instanceof DataFileError) throw new NonRetryableError(err.message);
+    throw err;
+  }
+}
+
 /** Renders a template into a new version of a report, stored in R2 and indexed in D1. */
 export const reportGenerate = defineJob({
   type: "report.generate",
@@ -75,7 +95,11 @@ export const reportGenerate = defineJob({
     if (!bound.ok) {
       throw new NonRetryableError(`the variables do not match the template: ${bound.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
     }
-    const data = input.dataFromJob ? await jobResult(ctx.env, ctx.tenant, input.dataFromJob) : input.data;
+    const data = input.dataFromJob
+      ? await jobResult(ctx.env, ctx.tenant, input.dataFromJob)
+      : input.dataFromUpload
+        ? await uploadedData(ctx.env, ctx.tenant, input.dataFromUpload)
+        : input.data;
     const format = input.format ?? template.format;
     const existing = input.reportId ? await findReport(ctx.env, ctx.tenant, input.reportId) : null;
     if (input.reportId && !existing) throw new NonRetryableError(`report ${input.reportId} not found`);

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { attemptsOf, logsOf } from "./engine-helpers";
 import { api, json, newTenant, submit, waitForStatus } from "./helpers";
@@ -67,6 +67,39 @@ describe("report.generate", () => {
       expect(res.headers.get("content-type")).toBe(type);
       expect(await res.text()).toBe(expected);
     }
+  });
+
+  it("reads its data from an uploaded CSV, JSON or NDJSON file", async () => {
+    const { key } = await reportsTenant();
+    const files = [
+      ["people.csv", "text/csv", "name,team\nada,core\ngrace,infra\n"],
+      ["people.json", "application/json", '[{"name":"ada","team":"core"},{"name":"grace","team":"infra"}]'],
+      ["people.ndjson", "application/x-ndjson", '{"name":"ada","team":"core"}\n{"name":"grace","team":"infra"}\n'],
+    ] as const;
+    for (const [name, type, text] of files) {
+      const upload = await json(await exports.default.fetch(`https://jobs.test/api/v1/uploads?name=${name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": type },
+        body: text,
+      }), 201);
+      const done = await generate(key, {
+        template: { body: "{% for p in data %}{{ p.name }}@{{ p.team }};{% endfor %}", format: "text" },
+        dataFromUpload: upload.id,
+        reportName: `from-${name}`,
+      });
+      expect(done.status, JSON.stringify(done.error)).toBe("completed");
+      expect(await (await content(key, done.result.contentUrl)).text()).toBe("ada@core;grace@infra;");
+    }
+    const bad = await json(await exports.default.fetch("https://jobs.test/api/v1/uploads?name=bad.json", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: "{not json",
+    }), 201);
+    const failed = await generate(key, { template: { body: "x", format: "text" }, dataFromUpload: bad.id, reportName: "bad" });
+    expect(failed).toMatchObject({ status: "failed", attempts: 1 });
+    expect(failed.error.message).toMatch(/bad\.json is not valid JSON/);
+    const missing = await generate(key, { template: { body: "x", format: "text" }, dataFromUpload: "upl_NOPE", reportName: "bad" });
+    expect(missing).toMatchObject({ status: "failed", error: { message: "upload upl_NOPE not found" } });
   });
 
   it("writes a PDF whose bytes are the same for the same render", async () => {

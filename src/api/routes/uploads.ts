@@ -1,0 +1,181 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { CompleteMultipartSchema, PartParams, SimpleUploadQuery, StartMultipartSchema, UploadSchema, UploadedPartSchema } from "../../schemas/upload";
+import {
+  MAX_SIMPLE_UPLOAD_BYTES,
+  completeMultipart,
+  deleteUpload,
+  listUploads,
+  requireStored,
+  requireUpload,
+  startMultipart,
+  storeSimple,
+  toUpload,
+  uploadKey,
+  uploadPart,
+} from "../../uploads/store";
+import { newRouter } from "../context";
+import { ApiError } from "../errors";
+import { requireScope } from "../middleware/auth";
+import { decodeCursor, pageOf } from "../pagination";
+
+/** Part bodies are limited by R2 (5 GiB) and, in practice, by the Worker's request size. */
+const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
+
+const rawBody = { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } };
+
+const simpleRouteDef = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Upload a file of up to 100 MiB in one request (the body is the file; Content-Type is kept)",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { query: SimpleUploadQuery, body: rawBody },
+  responses: { 201: jsonContent(UploadSchema, "Stored"), ...errorResponses(400, 401, 403, 411, 413) },
+});
+
+const startRouteDef = createRoute({
+  method: "post",
+  path: "/multipart",
+  summary: "Start a multipart upload for a large file",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: StartMultipartSchema } } } },
+  responses: { 201: jsonContent(UploadSchema, "Started: upload parts, then complete"), ...errorResponses(400, 401, 403) },
+});
+
+const partRouteDef = createRoute({
+  method: "put",
+  path: "/{id}/parts/{n}",
+  summary: "Upload part n (at least 5 MiB, except the last)",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: PartParams, body: rawBody },
+  responses: { 200: jsonContent(UploadedPartSchema, "Stored; keep the etag for complete"), ...errorResponses(400, 401, 403, 404, 409, 411) },
+});
+
+const completeRouteDef = createRoute({
+  method: "post",
+  path: "/{id}/complete",
+  summary: "Complete a multipart upload from its parts (the whole file's SHA-256 is computed)",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam, body: { required: true, content: { "application/json": { schema: CompleteMultipartSchema } } } },
+  responses: { 200: jsonContent(UploadSchema, "Stored"), ...errorResponses(400, 401, 403, 404, 409, 422) },
+});
+
+const listRouteDef = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List uploads, newest first",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }) },
+  responses: { 200: jsonContent(listOf(UploadSchema, "UploadList"), "A page"), ...errorResponses(400, 401, 403) },
+});
+
+const getRouteDef = createRoute({
+  method: "get",
+  path: "/{id}",
+  summary: "Get an upload's metadata",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(UploadSchema, "The upload"), ...errorResponses(401, 403, 404) },
+});
+
+const contentRouteDef = createRoute({
+  method: "get",
+  path: "/{id}/content",
+  summary: "Download an upload's bytes (Range requests supported)",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: { description: "The bytes" }, 206: { description: "The requested range" }, ...errorResponses(401, 403, 404, 409, 416) },
+});
+
+const deleteRouteDef = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Delete an upload (aborts it if still open)",
+  tags: ["uploads"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+});
+
+/** The request's declared body length: streams into R2 need it. */
+function declaredLength(c: { req: { header(name: string): string | undefined } }, max: number): number {
+  const header = c.req.header("content-length");
+  if (header === undefined) throw new ApiError(411, "length_required", "send a Content-Length header");
+  const length = Number(header);
+  if (!Number.isSafeInteger(length) || length < 0) throw new ApiError(400, "bad_length", "Content-Length is not a byte count");
+  if (length > max) throw new ApiError(413, "payload_too_large", `the body is ${length} bytes; at most ${max} here`);
+  return length;
+}
+
+const isCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
+
+export const uploadsApi = newRouter()
+  .openapi(simpleRouteDef, async (c) => {
+    const { name } = c.req.valid("query");
+    const length = declaredLength(c, MAX_SIMPLE_UPLOAD_BYTES);
+    const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
+    const contentType = c.req.header("content-type") ?? "application/octet-stream";
+    const row = await storeSimple(c.env, c.get("principal").tenant, { name, contentType }, body, length);
+    c.header("Location", `/api/v1/uploads/${row.id}`);
+    return c.json(toUpload(row), 201);
+  })
+  .openapi(startRouteDef, async (c) => {
+    const meta = c.req.valid("json");
+    const row = await startMultipart(c.env, c.get("principal").tenant, meta);
+    c.header("Location", `/api/v1/uploads/${row.id}`);
+    return c.json(toUpload(row), 201);
+  })
+  .openapi(partRouteDef, async (c) => {
+    const { id, n } = c.req.valid("param");
+    const length = declaredLength(c, MAX_PART_BYTES);
+    const row = await requireUpload(c.env, c.get("principal").tenant, id);
+    const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
+    const part = await uploadPart(c.env, row, n, body, length);
+    return c.json({ partNumber: part.partNumber, etag: part.etag }, 200);
+  })
+  .openapi(completeRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const { parts } = c.req.valid("json");
+    const row = await requireUpload(c.env, c.get("principal").tenant, id);
+    return c.json(toUpload(await completeMultipart(c.env, row, parts)), 200);
+  })
+  .openapi(listRouteDef, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const before = cursor ? decodeCursor(cursor, isCursor).id : null;
+    const rows = await listUploads(c.env, c.get("principal").tenant, before, limit + 1);
+    return c.json(pageOf(rows, limit, toUpload, (r) => ({ id: r.id })), 200);
+  })
+  .openapi(getRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(toUpload(await requireUpload(c.env, c.get("principal").tenant, id)), 200);
+  })
+  .openapi(contentRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await requireStored(c.env, c.get("principal").tenant, id);
+    const ranged = c.req.header("range") !== undefined;
+    const object = await c.env.BUCKET.get(uploadKey(row.tenant, row.id), ranged ? { range: c.req.raw.headers } : {});
+    if (!object) throw new ApiError(404, "content_missing", `the bytes of upload ${id} are missing from storage`);
+    const headers: Record<string, string> = { "content-type": row.contentType, "accept-ranges": "bytes", etag: object.httpEtag };
+    if (ranged && object.range && "offset" in object.range) {
+      const offset = object.range.offset ?? 0;
+      const length = object.range.length ?? row.size - offset;
+      if (offset >= row.size && row.size > 0) throw new ApiError(416, "range_not_satisfiable", `the upload has ${row.size} bytes`);
+      headers["content-range"] = `bytes ${offset}-${offset + length - 1}/${row.size}`;
+      headers["content-length"] = String(length);
+      return c.body(object.body, 206, headers);
+    }
+    headers["content-length"] = String(object.size);
+    return c.body(object.body, 200, headers);
+  })
+  .openapi(deleteRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    await deleteUpload(c.env, await requireUpload(c.env, c.get("principal").tenant, id));
+    return c.body(null, 204);
+  });

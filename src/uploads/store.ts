@@ -1,0 +1,180 @@
+import { ApiError } from "../api/errors";
+import { newId } from "../engine/ids";
+import { iso } from "../engine/job-view";
+
+export interface UploadRow {
+  id: string;
+  tenant: string;
+  name: string;
+  contentType: string;
+  status: "uploading" | "stored";
+  size: number | null;
+  sha256: string | null;
+  multipartId: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+/** A single-request upload; larger files go through the multipart API. */
+export const MAX_SIMPLE_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** R2's rules for multipart parts: at least 5 MiB except the last, at most 10,000 of them. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+
+const COLUMNS = `id, tenant, name, content_type AS contentType, status, size, sha256, multipart_id AS multipartId,
+  created_at AS createdAt, completed_at AS completedAt`;
+
+export function uploadKey(tenant: string, id: string): string {
+  return `uploads/${tenant}/${id}`;
+}
+
+export function toUpload(row: UploadRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    contentType: row.contentType,
+    status: row.status,
+    size: row.size,
+    sha256: row.sha256,
+    createdAt: iso(row.createdAt),
+    completedAt: row.completedAt === null ? null : iso(row.completedAt),
+    contentUrl: `/api/v1/uploads/${row.id}/content`,
+  };
+}
+
+export async function findUpload(env: Env, tenant: string, id: string): Promise<UploadRow | null> {
+  return env.DB.prepare(`SELECT ${COLUMNS} FROM uploads WHERE id = ? AND tenant = ?`).bind(id, tenant).first<UploadRow>();
+}
+
+export async function requireUpload(env: Env, tenant: string, id: string): Promise<UploadRow> {
+  const row = await findUpload(env, tenant, id);
+  if (!row) throw new ApiError(404, "not_found", `upload ${id} not found`);
+  return row;
+}
+
+/** A completed upload's bytes, or a 409 while it is still being uploaded. */
+export async function requireStored(env: Env, tenant: string, id: string): Promise<UploadRow & { size: number }> {
+  const row = await requireUpload(env, tenant, id);
+  if (row.status !== "stored" || row.size === null) throw new ApiError(409, "upload_incomplete", `upload ${id} is not complete yet`);
+  return row as UploadRow & { size: number };
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Streams `body` (of exactly `length` bytes) into R2 while hashing it, and records the upload. */
+export async function storeSimple(
+  env: Env,
+  tenant: string,
+  meta: { name: string; contentType: string },
+  body: ReadableStream<Uint8Array>,
+  length: number,
+): Promise<UploadRow> {
+  const now = Date.now();
+  const id = newId("upl", now);
+  const [toStore, toHash] = body.tee();
+  const digest = new crypto.DigestStream("SHA-256");
+  const fixed = new FixedLengthStream(length);
+  const [, hashed] = await Promise.all([
+    toStore.pipeTo(fixed.writable).catch((err) => {
+      throw new ApiError(400, "upload_failed", `the body did not arrive whole: ${(err as Error).message}`);
+    }),
+    toHash.pipeTo(digest).then(() => digest.digest),
+    env.BUCKET.put(uploadKey(tenant, id), fixed.readable, {
+      httpMetadata: { contentType: meta.contentType },
+      customMetadata: { tenant, name: meta.name },
+    }),
+  ]);
+  const row: UploadRow = {
+    id, tenant, name: meta.name, contentType: meta.contentType, status: "stored", size: length, sha256: hex(hashed),
+    multipartId: null, createdAt: now, completedAt: now,
+  };
+  await insertUpload(env, row);
+  return row;
+}
+
+async function insertUpload(env: Env, row: UploadRow) {
+  await env.DB.prepare(
+    `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(row.id, row.tenant, row.name, row.contentType, row.status, row.size, row.sha256, row.multipartId, row.createdAt, row.completedAt)
+    .run();
+}
+
+export async function startMultipart(env: Env, tenant: string, meta: { name: string; contentType: string }): Promise<UploadRow> {
+  const now = Date.now();
+  const id = newId("upl", now);
+  const multipart = await env.BUCKET.createMultipartUpload(uploadKey(tenant, id), {
+    httpMetadata: { contentType: meta.contentType },
+    customMetadata: { tenant, name: meta.name },
+  });
+  const row: UploadRow = {
+    id, tenant, name: meta.name, contentType: meta.contentType, status: "uploading", size: null, sha256: null,
+    multipartId: multipart.uploadId, createdAt: now, completedAt: null,
+  };
+  await insertUpload(env, row);
+  return row;
+}
+
+function openMultipart(env: Env, row: UploadRow): R2MultipartUpload {
+  if (row.status !== "uploading" || !row.multipartId) throw new ApiError(409, "not_uploading", `upload ${row.id} is not an open multipart upload`);
+  return env.BUCKET.resumeMultipartUpload(uploadKey(row.tenant, row.id), row.multipartId);
+}
+
+export async function uploadPart(env: Env, row: UploadRow, partNumber: number, body: ReadableStream<Uint8Array>, length: number) {
+  const fixed = new FixedLengthStream(length);
+  const [, part] = await Promise.all([body.pipeTo(fixed.writable), openMultipart(env, row).uploadPart(partNumber, fixed.readable)]);
+  return part;
+}
+
+/** Streams a stored object through SHA-256 (memory stays flat whatever its size). */
+async function hashObject(env: Env, key: string): Promise<string> {
+  const object = await env.BUCKET.get(key);
+  if (!object) throw new Error(`object ${key} vanished`);
+  const digest = new crypto.DigestStream("SHA-256");
+  await object.body.pipeTo(digest);
+  return hex(await digest.digest);
+}
+
+export async function completeMultipart(env: Env, row: UploadRow, parts: R2UploadedPart[]): Promise<UploadRow> {
+  const multipart = openMultipart(env, row);
+  let object: R2Object;
+  try {
+    object = await multipart.complete([...parts].sort((a, b) => a.partNumber - b.partNumber));
+  } catch (err) {
+    throw new ApiError(422, "invalid_parts", `R2 refused to complete the upload: ${(err as Error).message}`);
+  }
+  const sha256 = await hashObject(env, object.key);
+  const now = Date.now();
+  await env.DB.prepare(
+    `UPDATE uploads SET status = 'stored', size = ?, sha256 = ?, multipart_id = NULL, completed_at = ? WHERE id = ? AND status = 'uploading'`,
+  )
+    .bind(object.size, sha256, now, row.id)
+    .run();
+  return { ...row, status: "stored", size: object.size, sha256, multipartId: null, completedAt: now };
+}
+
+/** Deletes an upload: aborts an open multipart upload, or removes stored bytes. */
+export async function deleteUpload(env: Env, row: UploadRow): Promise<void> {
+  if (row.status === "uploading" && row.multipartId) {
+    try {
+      await openMultipart(env, row).abort();
+    } catch (err) {
+      console.warn(`aborting multipart upload ${row.id} failed`, err);
+    }
+  } else {
+    await env.BUCKET.delete(uploadKey(row.tenant, row.id));
+  }
+  await env.DB.prepare("DELETE FROM uploads WHERE id = ?").bind(row.id).run();
+}
+
+export async function listUploads(env: Env, tenant: string, before: string | null, limit: number): Promise<UploadRow[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT ${COLUMNS} FROM uploads WHERE tenant = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
+  )
+    .bind(tenant, before, limit)
+    .all<UploadRow>();
+  return results;
+}
