@@ -3,23 +3,34 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // Inside workerd, against the real local D1, R2, Queues, Workflows and Durable Objects.
+  const workerd = () =>
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ADMIN_API_KEY: "test-admin-key",
+          SIGNING_SECRET: "test-signing-secret",
+          TEST_MIGRATIONS: migrations,
+        },
+      },
+    });
+  // `npm run test:large` (LARGE=1): the large-file tests, in workerd too.
+  const large = {
+    plugins: [workerd()],
+    test: {
+      name: "large",
+      include: ["test/large/**/*.test.ts"],
+      onConsoleLog: (log: string) => !log.startsWith('{"event":'),
+      setupFiles: ["./test/worker/setup.ts"],
+      testTimeout: 900_000,
+    },
+  };
   return {
     test: {
       projects: [
         {
-          // Inside workerd, against the real local D1, R2, Queues, Workflows and Durable Objects.
-          plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  ADMIN_API_KEY: "test-admin-key",
-                  SIGNING_SECRET: "test-signing-secret",
-                  TEST_MIGRATIONS: migrations,
-                },
-              },
-            }),
-          ],
+          plugins: [workerd()],
           test: {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
@@ -39,6 +50,7 @@ export default defineConfig(async () => {
             hookTimeout: 120_000,
           },
         },
+        ...(process.env.LARGE === "1" ? [large] : []),
       ],
     },
   };

@@ -3,6 +3,7 @@ import { database } from "../db/client";
 import { metered } from "../engine/metering";
 import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
+import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
 import { eventsApi } from "./routes/events";
 import { healthApi } from "./routes/health";
@@ -47,6 +48,7 @@ export function createApp() {
   app.route("/api/v1/templates", templatesApi);
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/uploads", uploadsApi);
+  app.route("/api/v1/datasets", datasetsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31(OPENAPI_PATH, {

@@ -206,3 +206,35 @@ export const uploads = sqliteTable(
   },
   (t) => [index("uploads_tenant_id").on(t.tenant, t.id)],
 );
+
+/** A tenant's named dataset: the fields its rows were last imported with. */
+export const datasets = sqliteTable(
+  "datasets",
+  {
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    /** JSON: the declared fields and the key field of the last import. */
+    schema: text("schema").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.name] })],
+);
+
+/**
+ * Imported rows. Every row has a key, its key field's value or else its place in the source file,
+ * so importing the same rows again (a resumed or retried import) overwrites instead of duplicating.
+ */
+export const datasetRows = sqliteTable(
+  "dataset_rows",
+  {
+    tenant: text("tenant").notNull(),
+    dataset: text("dataset").notNull(),
+    key: text("key").notNull(),
+    data: text("data").notNull(),
+    sourceRow: integer("source_row").notNull(),
+    jobId: text("job_id").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.dataset, t.key] })],
+);

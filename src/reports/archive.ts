@@ -83,7 +83,9 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
   };
 
   const produce = async () => {
-    entry(MANIFEST, true, report.createdAt).push(new TextEncoder().encode(JSON.stringify(manifest, null, 2)), true);
+    // Stamped with the newest version's time, which an import keeps (the report's own times it does not).
+    const stamp = versions.at(-1)?.createdAt ?? Date.UTC(1980, 0, 1);
+    entry(MANIFEST, true, stamp).push(new TextEncoder().encode(JSON.stringify(manifest, null, 2)), true);
     for (const v of versions) {
       const object = await env.BUCKET.get(blobKey(report.tenant, v.sha256));
       if (!object) throw new Error(`the content of version ${v.version} is missing from storage`);

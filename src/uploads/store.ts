@@ -94,6 +94,24 @@ export async function storeSimple(
   return row;
 }
 
+/** Stores bytes already in memory (a file a job produced) as an upload. */
+export async function storeBytes(env: Env, tenant: string, meta: { name: string; contentType: string }, bytes: Uint8Array): Promise<UploadRow> {
+  const now = Date.now();
+  const id = newId("upl", now);
+  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+  await env.BUCKET.put(uploadKey(tenant, id), bytes, {
+    httpMetadata: { contentType: meta.contentType },
+    customMetadata: { tenant, name: meta.name },
+    sha256,
+  });
+  const row: UploadRow = {
+    id, tenant, name: meta.name, contentType: meta.contentType, status: "stored", size: bytes.byteLength, sha256,
+    multipartId: null, createdAt: now, completedAt: now,
+  };
+  await insertUpload(env, row);
+  return row;
+}
+
 async function insertUpload(env: Env, row: UploadRow) {
   await env.DB.prepare(
     `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)

@@ -26,6 +26,8 @@ interface AttemptScope {
   succeeded: Map<string, unknown>;
   /** Whether anyone subscribed to the job's events; refreshed by each progress write. */
   watcher: { watched: boolean };
+  /** The furthest progress shown in this series: a later attempt replaying its checkpoints does not show it again. */
+  shown: { percent: number; stage: string | null; message: string | null } | null;
   /** The attempt's last reported progress: D1 gets it with the throttled writes and the settle. */
   progress?: NonNullable<SettleInput["progress"]>;
 }
@@ -55,14 +57,16 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     let attempt = job.attempt;
     let claimToken = event.payload.claimToken;
     const watcher = { watched: job.watched === 1 };
+    const shown: { current: AttemptScope["shown"] } = { current: null };
 
     for (;;) {
       // The claim may have been lost before this ran (the job was cancelled meanwhile): then stop.
       if (!(await this.stillClaimed(jobId, claimToken, watcher))) return { status: "superseded", attempt };
-      const scope: AttemptScope = { step, jobId, attempt, claimToken, logs: [], succeeded, watcher };
+      const scope: AttemptScope = { step, jobId, attempt, claimToken, logs: [], succeeded, watcher, shown: shown.current };
       const result: AttemptResult = definition
         ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
         : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
+      shown.current = scope.shown;
       const settleInput: SettleInput = {
         job: { id: jobId, claimToken, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1 },
         result,
@@ -136,6 +140,11 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       env: this.env,
       progress: async (percent, detail) => {
         const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
+        const last = scope.shown;
+        const replayed = last !== null && (percent < last.percent ||
+          (percent === last.percent && progress.stage === last.stage && progress.message === last.message));
+        if (replayed) return;
+        scope.shown = progress;
         scope.progress = progress;
         if (watcher.watched) {
           await publish(this.env, jobId, [{ type: "progress", attempt, ...progress, at: new Date().toISOString() }]);

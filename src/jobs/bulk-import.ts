@@ -1,0 +1,159 @@
+import { z } from "@hono/zod-openapi";
+import { zodDetails } from "../api/errors";
+import { NonRetryableError } from "../engine/errors";
+import { DatasetSchemaSchema } from "../datasets/fields";
+import { rowValidator } from "../datasets/fields";
+import { MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
+import { type DatasetRow, defineDataset, upsertRows } from "../datasets/rows";
+import { findUpload, storeBytes, uploadKey } from "../uploads/store";
+import { defineJob } from "./define";
+
+export const DATASET_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const MIB = 1024 * 1024;
+/** Bad rows kept for the error report; beyond this they are only counted. */
+const MAX_REPORTED_ERRORS = 100_000;
+
+const BulkImportInput = z.object({
+  uploadId: z.string().min(1).max(64).describe("A stored CSV (with a header row) or NDJSON upload."),
+  dataset: z.string().regex(DATASET_NAME, "lowercase letters, digits, _ and -, starting with a letter"),
+  schema: DatasetSchemaSchema,
+  format: z.enum(["csv", "ndjson"]).optional().describe("Default: from the upload's content type or name."),
+  onError: z.enum(["skip", "abort"]).default("skip").describe("skip: bad rows go to the error report; abort: stop at the first."),
+  chunkBytes: z.number().int().min(64 * 1024).max(32 * MIB).default(8 * MIB).describe("Bytes read per checkpointed step."),
+});
+
+interface RowError {
+  row: number;
+  field: string;
+  message: string;
+}
+
+interface ChunkOutcome {
+  nextOffset: number;
+  header?: string[];
+  imported: number;
+  rejected: number;
+  records: number;
+  errors: RowError[];
+  abortedAt?: RowError;
+}
+
+function formatOf(contentType: string, name: string): SourceFormat | null {
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (type === "text/csv" || name.endsWith(".csv")) return "csv";
+  if (type === "application/x-ndjson" || type === "application/jsonl" || /\.(ndjson|jsonl)$/.test(name)) return "ndjson";
+  return null;
+}
+
+const csvCell = (value: string | number) => {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+/**
+ * Imports an uploaded CSV or NDJSON file into a dataset, a chunk of the file per durable step: each
+ * step reads its byte range from R2, validates the rows against the declared schema and upserts
+ * the good ones in one D1 batch. A crash or retry resumes at the first unfinished chunk, and rows
+ * are keyed (by the key field, or their place in the file), so a chunk done twice adds nothing.
+ */
+export const bulkImport = defineJob({
+  type: "bulk.import",
+  description: "Imports an uploaded CSV or NDJSON file into a dataset, validating every row; resumable.",
+  input: BulkImportInput,
+  durable: true,
+  retry: { maxAttempts: 5 },
+  timeoutMs: 6 * 3_600_000,
+  async run(input, ctx) {
+    const upload = await findUpload(ctx.env, ctx.tenant, input.uploadId);
+    if (!upload) throw new NonRetryableError(`upload ${input.uploadId} not found`);
+    if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${input.uploadId} is not complete`);
+    const format = input.format ?? formatOf(upload.contentType, upload.name);
+    if (!format) throw new NonRetryableError(`cannot tell the format of ${upload.name} (${upload.contentType}): give "format"`);
+    const size = upload.size;
+    const validate = rowValidator(input.schema);
+    await ctx.step("define dataset", async () => defineDataset(ctx.env, ctx.tenant, input.dataset, input.schema));
+
+    let offset = 0;
+    let header: string[] | undefined;
+    let row = 0;
+    let imported = 0;
+    let rejected = 0;
+    const errors: RowError[] = [];
+    while (offset < size) {
+      const start = { offset, row };
+      const outcome: ChunkOutcome = await ctx.step(`rows from byte ${offset}`, async () => {
+        let chunk;
+        try {
+          chunk = await readChunk(ctx.env.BUCKET, uploadKey(ctx.tenant, upload.id), format, size, start.offset, input.chunkBytes, header);
+        } catch (err) {
+          if (err instanceof MalformedFileError) throw new NonRetryableError(err.message);
+          throw err;
+        }
+        const good: DatasetRow[] = [];
+        const bad: RowError[] = [];
+        let number = start.row;
+        let abortedAt: RowError | undefined;
+        for (const record of chunk.records) {
+          number += 1;
+          const problems: RowError[] = [];
+          let data: Record<string, unknown> | undefined;
+          if ("error" in record) problems.push({ row: number, field: "", message: `row ${record.error}` });
+          else {
+            const parsed = validate.safeParse(record.values);
+            if (parsed.success) data = parsed.data as Record<string, unknown>;
+            else for (const d of zodDetails(parsed.error)) problems.push({ row: number, field: d.path, message: d.message });
+          }
+          if (problems.length > 0) {
+            bad.push(...problems);
+            if (input.onError === "abort") {
+              abortedAt = problems[0];
+              break;
+            }
+            continue;
+          }
+          const key = input.schema.key ? String(data![input.schema.key]) : `${upload.id}:${String(number).padStart(12, "0")}`;
+          good.push({ key, sourceRow: number, data: data! });
+        }
+        await upsertRows(ctx.env, ctx.tenant, input.dataset, ctx.jobId, good);
+        ctx.log(`rows ${start.row + 1}-${number} from bytes ${start.offset}-${chunk.nextOffset}: ${good.length} imported, ${bad.length} problems`);
+        const rejectedRows = new Set(bad.map((e) => e.row)).size;
+        return {
+          nextOffset: chunk.nextOffset,
+          ...(chunk.header ? { header: chunk.header } : {}),
+          imported: good.length,
+          rejected: rejectedRows,
+          records: chunk.records.length,
+          errors: bad.slice(0, 1_000),
+          ...(abortedAt ? { abortedAt } : {}),
+        };
+      });
+      header = outcome.header ?? header;
+      row += outcome.records;
+      imported += outcome.imported;
+      rejected += outcome.rejected;
+      errors.push(...outcome.errors.slice(0, Math.max(0, MAX_REPORTED_ERRORS - errors.length)));
+      if (outcome.abortedAt) {
+        const { row: at, field, message } = outcome.abortedAt;
+        throw new NonRetryableError(`row ${at}${field ? `, ${field}` : ""}: ${message} (onError is abort; ${imported} rows before it were imported)`);
+      }
+      offset = outcome.nextOffset;
+      await ctx.progress((offset / size) * 100, {
+        stage: "import",
+        message: `${imported} rows imported, ${rejected} rejected; ${offset} of ${size} bytes`,
+      });
+    }
+
+    const report = errors.length === 0 ? null : await ctx.step("write the error report", async () => {
+      const csv = ["row,field,message", ...errors.map((e) => [e.row, e.field, e.message].map(csvCell).join(","))].join("\n") + "\n";
+      const stored = await storeBytes(
+        ctx.env,
+        ctx.tenant,
+        { name: `${input.dataset}-import-errors-${ctx.jobId}.csv`, contentType: "text/csv" },
+        new TextEncoder().encode(csv),
+      );
+      return { uploadId: stored.id, url: `/api/v1/uploads/${stored.id}/content`, errors: errors.length };
+    });
+    ctx.log(`imported ${imported} rows into ${input.dataset}; rejected ${rejected}`);
+    return { dataset: input.dataset, rows: row, imported, rejected, bytes: size, errorReport: report };
+  },
+});
