@@ -1,11 +1,12 @@
 import type { JobDefinition } from "./define";
 import { bulkImport } from "./bulk-import";
+import { exportJob } from "./export";
 import { httpRequest } from "./http-request";
 import { reportGenerate } from "./report-generate";
 import { simulate } from "./simulate";
 
 /** Every job type the platform runs. Add yours here. */
-export const jobDefinitions: readonly JobDefinition[] = [simulate, httpRequest, reportGenerate, bulkImport] as JobDefinition[];
+export const jobDefinitions: readonly JobDefinition[] = [simulate, httpRequest, reportGenerate, bulkImport, exportJob] as JobDefinition[];
 
 export function findJobDefinition(type: string): JobDefinition | undefined {
   return jobDefinitions.find((d) => d.type === type);

@@ -112,6 +112,55 @@ export async function storeBytes(env: Env, tenant: string, meta: { name: string;
   return row;
 }
 
+/**
+ * Joins stored objects, in order, into one upload with the given id (so a retry writes the same
+ * upload again), streaming: one chunk in memory at a time, hashed on the way.
+ */
+export async function storeConcatenation(
+  env: Env,
+  tenant: string,
+  id: string,
+  meta: { name: string; contentType: string },
+  keys: string[],
+  size: number,
+): Promise<UploadRow> {
+  const fixed = new FixedLengthStream(size);
+  const digest = new crypto.DigestStream("SHA-256");
+  const copy = async () => {
+    const out = fixed.writable.getWriter();
+    const hash = digest.getWriter();
+    for (const key of keys) {
+      const object = await env.BUCKET.get(key);
+      if (!object) throw new Error(`object ${key} vanished`);
+      const reader = object.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await Promise.all([out.write(value), hash.write(value)]);
+      }
+    }
+    await Promise.all([out.close(), hash.close()]);
+  };
+  const [, , hashed] = await Promise.all([
+    copy(),
+    env.BUCKET.put(uploadKey(tenant, id), fixed.readable, { httpMetadata: { contentType: meta.contentType }, customMetadata: { tenant, name: meta.name } }),
+    digest.digest,
+  ]);
+  const now = Date.now();
+  const row: UploadRow = {
+    id, tenant, name: meta.name, contentType: meta.contentType, status: "stored", size, sha256: hex(hashed),
+    multipartId: null, createdAt: now, completedAt: now,
+  };
+  await env.DB.prepare(
+    `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, completed_at = excluded.completed_at`,
+  )
+    .bind(row.id, row.tenant, row.name, row.contentType, row.status, row.size, row.sha256, row.multipartId, row.createdAt, row.completedAt)
+    .run();
+  return row;
+}
+
 async function insertUpload(env: Env, row: UploadRow) {
   await env.DB.prepare(
     `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)
