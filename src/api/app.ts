@@ -3,6 +3,7 @@ import { database } from "../db/client";
 import { metered } from "../engine/metering";
 import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
+import { batchItemsApi } from "./routes/batch-items";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
 import { eventsApi } from "./routes/events";
@@ -41,6 +42,7 @@ export function createApp() {
   // signed watch tokens, because browsers cannot set headers on a websocket.
   app.route("/api/v1/jobs", eventsApi);
   app.route("/api/v1/jobs", jobsApi);
+  app.route("/api/v1/jobs", batchItemsApi);
   app.route("/api/v1/dead-letters", deadLettersApi);
   app.route("/api/v1/queues", queuesApi);
   app.route("/api/v1/stats", statsApi);

@@ -238,3 +238,20 @@ export const datasetRows = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenant, t.dataset, t.key] })],
 );
+
+/** The items of a `batch` job, each with its own outcome. */
+export const batchItems = sqliteTable(
+  "batch_items",
+  {
+    jobId: text("job_id").notNull(),
+    idx: integer("idx").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed", "cancelled"] }).notNull(),
+    input: text("input").notNull(),
+    result: text("result"),
+    error: text("error"),
+    attempts: integer("attempts").notNull().default(0),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.idx] })],
+);

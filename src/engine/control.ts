@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../api/errors";
 import type { Database, JobRow } from "../db/client";
-import { attempts, deadLetters, jobs } from "../db/schema";
+import { attempts, batchItems, deadLetters, jobs } from "../db/schema";
 import { workflowInstanceId } from "../workflows/instance";
 import { dispatchOrLeaveToSweeper } from "./dispatch";
 import { TERMINAL, publish } from "./events";
@@ -30,6 +30,8 @@ export async function cancelJob(env: Env, db: Database, tenant: string, id: stri
       .update(attempts)
       .set({ outcome: "cancelled", finishedAt: now })
       .where(and(eq(attempts.jobId, id), eq(attempts.series, job.series), eq(attempts.outcome, "running"))),
+    // A batch's items that have not run yet are cancelled with it.
+    db.update(batchItems).set({ status: "cancelled", finishedAt: now }).where(and(eq(batchItems.jobId, id), eq(batchItems.status, "pending"))),
   ]);
   const row = updated[0];
   if (!row) throw new ApiError(409, "invalid_state", "job finished before it could be cancelled");

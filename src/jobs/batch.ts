@@ -1,0 +1,217 @@
+import { z } from "@hono/zod-openapi";
+import { zodDetails } from "../api/errors";
+import { NonRetryableError } from "../engine/errors";
+import { jsonChunks } from "../engine/json-chunks";
+import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from "../engine/retry";
+import { runAttempt } from "../engine/run-attempt";
+import { findUpload, uploadKey } from "../uploads/store";
+import { type JobDefinition, defineJob, isDurable } from "./define";
+// A cycle (the registry lists this type), safe because the lookup happens only when a batch runs.
+import { findJobDefinition } from "./index";
+
+export const MAX_BATCH_ITEMS = 100_000;
+const MAX_ITEMS_FILE_BYTES = 10 * 1024 * 1024;
+/** An item's retries wait out its type's backoff, but never longer than this inside a batch. */
+const MAX_ITEM_BACKOFF_MS = 10_000;
+
+
+const BatchInput = z
+  .object({
+    itemType: z.string().min(1).max(100).describe("The job type that processes one item; it must not be durable."),
+    items: z.array(z.unknown()).max(10_000).optional().describe("The items, inline: each is an input of itemType."),
+    itemsFromUpload: z.string().min(1).max(64).optional().describe("An uploaded file with one item per line (JSON, or text)."),
+    concurrency: z.number().int().min(1).max(50).default(5),
+    failFast: z.boolean().default(false).describe("Stop at the first item that fails for good, cancelling the rest."),
+  })
+  .refine((i) => (i.items === undefined) !== (i.itemsFromUpload === undefined), {
+    message: "give exactly one of items and itemsFromUpload",
+    path: ["items"],
+  })
+  .superRefine((input, ctx) => {
+    const definition = findJobDefinition(input.itemType);
+    if (!definition || input.itemType === "batch") {
+      ctx.addIssue({ code: "custom", path: ["itemType"], message: `"${input.itemType}" is not a job type a batch can run` });
+      return;
+    }
+    input.items?.forEach((item, index) => {
+      const parsed = definition.input.safeParse(item);
+      if (!parsed.success) {
+        for (const d of zodDetails(parsed.error)) ctx.addIssue({ code: "custom", path: ["items", index, ...(d.path ? d.path.split(".") : [])], message: d.message });
+      } else if (isDurable(definition, parsed.data)) {
+        ctx.addIssue({ code: "custom", path: ["items", index], message: "this item would need a durable job; a batch runs items directly" });
+      }
+    });
+  });
+
+interface Item {
+  idx: number;
+  input: string;
+}
+
+interface ItemOutcome {
+  idx: number;
+  startedAt: number;
+  finishedAt: number;
+  status: "succeeded" | "failed";
+  result: string | null;
+  error: string | null;
+  attempts: number;
+}
+
+async function itemsOf(env: Env, tenant: string, input: z.output<typeof BatchInput>): Promise<unknown[]> {
+  if (input.items) return input.items;
+  const upload = await findUpload(env, tenant, input.itemsFromUpload!);
+  if (!upload || upload.status !== "stored") throw new NonRetryableError(`upload ${input.itemsFromUpload} not found or not complete`);
+  if ((upload.size ?? 0) > MAX_ITEMS_FILE_BYTES) throw new NonRetryableError(`an items file may have ${MAX_ITEMS_FILE_BYTES} bytes; this one has ${upload.size}`);
+  const object = await env.BUCKET.get(uploadKey(tenant, upload.id));
+  if (!object) throw new Error(`the bytes of upload ${upload.id} are missing`);
+  return (await object.text())
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .map((line) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        return line;
+      }
+    });
+}
+
+/** Runs one item with its type's retry policy: attempts back to back, backoff capped. */
+async function runItem(env: Env, definition: JobDefinition, jobId: string, tenant: string, item: Item, signal: AbortSignal): Promise<ItemOutcome> {
+  const maxAttempts = definition.retry?.maxAttempts ?? 3;
+  const backoff: Backoff = { ...DEFAULT_BACKOFF, ...definition.retry?.backoff };
+  const startedAt = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const result = await runAttempt(
+      definition,
+      { id: `${jobId}#${item.idx}`, tenant, attempt, input: item.input, timeoutMs: definition.timeoutMs ?? 60_000 },
+      {
+        env,
+        cancelled: signal,
+        progress: async () => {},
+        log: () => {},
+        step: () => Promise.reject(new NonRetryableError("batch items run directly: ctx.step is not available")),
+        sleep: () => Promise.reject(new NonRetryableError("batch items run directly: ctx.sleep is not available")),
+      },
+    );
+    const finishedAt = Date.now();
+    if (result.ok) return { idx: item.idx, startedAt, finishedAt, status: "succeeded", result: result.result, error: null, attempts: attempt };
+    if (!result.error.retryable || attempt >= maxAttempts || signal.aborted) {
+      return { idx: item.idx, startedAt, finishedAt, status: "failed", result: null, error: JSON.stringify(result.error), attempts: attempt };
+    }
+    const delay = Math.min(MAX_ITEM_BACKOFF_MS, Math.max(backoffDelay(backoff, attempt), result.error.retryAfterMs ?? 0));
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+async function saveOutcomes(env: Env, jobId: string, outcomes: ItemOutcome[]) {
+  for (const chunk of jsonChunks(outcomes)) {
+    await env.DB.prepare(
+      `UPDATE batch_items SET status = o.value->>'status', result = o.value->>'result', error = o.value->>'error',
+              attempts = o.value->>'attempts', started_at = o.value->>'startedAt', finished_at = o.value->>'finishedAt'
+       FROM json_each(?2) AS o WHERE batch_items.job_id = ?1 AND batch_items.idx = o.value->>'idx' AND batch_items.status = 'pending'`,
+    )
+      .bind(jobId, chunk)
+      .run();
+  }
+}
+
+/** Runs items with at most `concurrency` at once, in index order. */
+async function runPool(items: Item[], concurrency: number, run: (item: Item) => Promise<ItemOutcome>, stop: () => boolean) {
+  const outcomes: ItemOutcome[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length && !stop()) outcomes.push(await run(items[next++]!));
+    }),
+  );
+  return outcomes;
+}
+
+/**
+ * Processes a list of items with another (non-durable) job type, each item with its own status,
+ * result, error and retries, at most `concurrency` at a time. Items are recorded first; then each
+ * durable step runs a group of them and records their outcomes, so a crash or retry resumes with
+ * the items not done yet.
+ */
+export const batch = defineJob({
+  type: "batch",
+  description: "Runs a job type over a list of items with bounded parallelism; per-item status, result and error.",
+  input: BatchInput,
+  durable: true,
+  retry: { maxAttempts: 3 },
+  timeoutMs: 24 * 3_600_000,
+  async run(input, ctx) {
+    const definition = findJobDefinition(input.itemType);
+    if (!definition) throw new NonRetryableError(`unknown item type ${input.itemType}`);
+    const total = await ctx.step("record items", async () => {
+      const items = await itemsOf(ctx.env, ctx.tenant, input);
+      if (items.length > MAX_BATCH_ITEMS) throw new NonRetryableError(`a batch may have ${MAX_BATCH_ITEMS} items; this one has ${items.length}`);
+      const rows = items.map((item, idx) => ({ idx, input: JSON.stringify(item ?? null) }));
+      const statements = jsonChunks(rows).map((chunk) =>
+        ctx.env.DB.prepare(
+          `INSERT INTO batch_items (job_id, idx, status, input, attempts)
+           SELECT ?1, i.value->>'idx', 'pending', i.value->>'input', 0 FROM json_each(?2) AS i WHERE true
+           ON CONFLICT DO NOTHING`,
+        ).bind(ctx.jobId, chunk),
+      );
+      for (let i = 0; i < statements.length; i += 50) await ctx.env.DB.batch(statements.slice(i, i + 50));
+      return items.length;
+    });
+
+    const group = Math.max(50, input.concurrency * 10);
+    let succeeded = 0;
+    let failed = 0;
+    for (let from = 0; from < total; from += group) {
+      const to = Math.min(total, from + group);
+      const outcome = await ctx.step(`items ${from}-${to - 1}`, async () => {
+        const { results } = await ctx.env.DB.prepare(
+          "SELECT idx, input FROM batch_items WHERE job_id = ? AND idx >= ? AND idx < ? AND status = 'pending' ORDER BY idx",
+        )
+          .bind(ctx.jobId, from, to)
+          .all<Item>();
+        let firstFailure: ItemOutcome | undefined;
+        // Outcomes are written as items finish, a few at a time, so their status shows while the group runs.
+        let unsaved: ItemOutcome[] = [];
+        const save = async () => {
+          const batch = unsaved;
+          unsaved = [];
+          if (batch.length > 0) await saveOutcomes(ctx.env, ctx.jobId, batch);
+        };
+        const outcomes = await runPool(
+          results,
+          input.concurrency,
+          async (item) => {
+            const done = await runItem(ctx.env, definition, ctx.jobId, ctx.tenant, item, ctx.signal);
+            if (done.status === "failed") firstFailure ??= done;
+            unsaved.push(done);
+            if (unsaved.length >= Math.max(input.concurrency, 10)) await save();
+            return done;
+          },
+          () => ctx.signal.aborted || (input.failFast && firstFailure !== undefined),
+        );
+        await save();
+        const counts = { succeeded: 0, failed: 0 };
+        for (const o of outcomes) counts[o.status] += 1;
+        return { ...counts, firstFailure: firstFailure ? { idx: firstFailure.idx, error: firstFailure.error } : null };
+      });
+      succeeded += outcome.succeeded;
+      failed += outcome.failed;
+      await ctx.progress(((succeeded + failed) / total) * 100, { stage: "items", message: `${succeeded + failed} of ${total} items done, ${failed} failed` });
+      if (input.failFast && outcome.firstFailure) {
+        const cancelled = await ctx.step("cancel the rest", async () => {
+          const res = await ctx.env.DB.prepare("UPDATE batch_items SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'pending'")
+            .bind(Date.now(), ctx.jobId)
+            .run();
+          return res.meta.changes ?? 0;
+        });
+        const reason = outcome.firstFailure.error ? (JSON.parse(outcome.firstFailure.error) as { message: string }).message : "failed";
+        throw new NonRetryableError(`item ${outcome.firstFailure.idx} failed (${reason}); failFast cancelled ${cancelled} items`);
+      }
+    }
+    return { total, succeeded, failed };
+  },
+});
+
