@@ -2,6 +2,7 @@ import { createApp } from "./api/app";
 import { consumeBatch } from "./engine/consumer";
 import { metered } from "./engine/metering";
 import { sweep } from "./engine/sweeper";
+import { applyReportRetention } from "./reports/retention";
 
 export { JobEvents } from "./durable/job-events";
 export { DurableJobWorkflow } from "./workflows/durable-job";
@@ -19,5 +20,7 @@ export default {
   async scheduled(_controller, env) {
     const report = await sweep(env);
     if (report.stuck + report.durable + report.redispatched > 0) console.log("sweep", report);
+    const retention = await applyReportRetention(env);
+    if (retention.reports > 0) console.log("report retention", retention);
   },
 } satisfies ExportedHandler<Env>;

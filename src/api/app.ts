@@ -12,6 +12,7 @@ import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
 import { queuesApi } from "./routes/queues";
 import { reportsApi } from "./routes/reports";
+import { settingsApi } from "./routes/settings";
 import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
 import { uploadsApi } from "./routes/uploads";
@@ -51,6 +52,7 @@ export function createApp() {
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/uploads", uploadsApi);
   app.route("/api/v1/datasets", datasetsApi);
+  app.route("/api/v1/settings", settingsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31(OPENAPI_PATH, {

@@ -255,3 +255,11 @@ export const batchItems = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.jobId, t.idx] })],
 );
+
+/** Per-tenant settings; a missing row or column means the platform default. */
+export const tenantSettings = sqliteTable("tenant_settings", {
+  tenant: text("tenant").primaryKey(),
+  /** Versions kept per report by the scheduled cleanup; null keeps them all. */
+  reportKeepVersions: integer("report_keep_versions"),
+  updatedAt: integer("updated_at").notNull(),
+});
