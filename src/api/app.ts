@@ -6,12 +6,14 @@ import { ApiError, renderError } from "./errors";
 import { batchItemsApi } from "./routes/batch-items";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
+import { documentsApi } from "./routes/documents";
 import { eventsApi } from "./routes/events";
 import { healthApi } from "./routes/health";
 import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
 import { queuesApi } from "./routes/queues";
 import { reportsApi } from "./routes/reports";
+import { searchApi } from "./routes/search";
 import { settingsApi } from "./routes/settings";
 import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
@@ -53,6 +55,8 @@ export function createApp() {
   app.route("/api/v1/uploads", uploadsApi);
   app.route("/api/v1/datasets", datasetsApi);
   app.route("/api/v1/settings", settingsApi);
+  app.route("/api/v1/documents", documentsApi);
+  app.route("/api/v1", searchApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31(OPENAPI_PATH, {

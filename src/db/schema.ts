@@ -263,3 +263,41 @@ export const tenantSettings = sqliteTable("tenant_settings", {
   reportKeepVersions: integer("report_keep_versions"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** Documents registered into a tenant's collections, and where their ingestion stands. */
+export const documents = sqliteTable(
+  "documents",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    name: text("name").notNull(),
+    uploadId: text("upload_id").notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    status: text("status", { enum: ["pending", "extracting", "chunking", "indexing", "completed", "failed"] }).notNull(),
+    /** JSON object of the caller's own fields, filterable in the list. */
+    metadata: text("metadata").notNull().default("{}"),
+    chunks: integer("chunks").notNull().default(0),
+    textLength: integer("text_length"),
+    error: text("error"),
+    jobId: text("job_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("documents_tenant_collection").on(t.tenant, t.collection, t.id), index("documents_tenant_id").on(t.tenant, t.id)],
+);
+
+/** Chunks of documents' text; `chunks_fts` (migration 0007) indexes their text for full-text search. */
+export const documentChunks = sqliteTable(
+  "document_chunks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    documentId: text("document_id").notNull(),
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    seq: integer("seq").notNull(),
+    text: text("text").notNull(),
+  },
+  (t) => [uniqueIndex("document_chunks_doc_seq").on(t.documentId, t.seq)],
+);

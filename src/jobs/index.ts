@@ -1,13 +1,22 @@
 import type { JobDefinition } from "./define";
 import { batch } from "./batch";
 import { bulkImport } from "./bulk-import";
+import { documentIngest } from "./document-ingest";
 import { exportJob } from "./export";
 import { httpRequest } from "./http-request";
 import { reportGenerate } from "./report-generate";
 import { simulate } from "./simulate";
 
 /** Every job type the platform runs. Add yours here. */
-export const jobDefinitions: readonly JobDefinition[] = [simulate, httpRequest, reportGenerate, bulkImport, exportJob, batch] as JobDefinition[];
+export const jobDefinitions: readonly JobDefinition[] = [
+  simulate,
+  httpRequest,
+  reportGenerate,
+  bulkImport,
+  exportJob,
+  batch,
+  documentIngest,
+] as JobDefinition[];
 
 export function findJobDefinition(type: string): JobDefinition | undefined {
   return jobDefinitions.find((d) => d.type === type);

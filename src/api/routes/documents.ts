@@ -1,0 +1,223 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { DOCUMENT_COLUMNS, type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
+import { newId } from "../../engine/ids";
+import { prepareJobs, submitJobs } from "../../engine/submit";
+import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { findUpload } from "../../uploads/store";
+import { newRouter } from "../context";
+import { ApiError, notFound } from "../errors";
+import { requireScope } from "../middleware/auth";
+import { decodeCursor, pageOf } from "../pagination";
+
+const COLLECTION = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "letters, digits, _, . and -");
+const MAX_PER_BATCH = 100;
+
+const RegisterSchema = z
+  .object({
+    uploadId: z.string().min(1).max(64),
+    collection: COLLECTION,
+    name: z.string().trim().min(1).max(500).optional().describe("Default: the upload's name."),
+    metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()])).default({}).describe("Your own fields, filterable."),
+    chunkSize: z.number().int().min(100).max(20_000).default(1_000),
+    chunkOverlap: z.number().int().min(0).max(5_000).default(200),
+  })
+  .refine((d) => d.chunkOverlap < d.chunkSize, { message: "the overlap must be smaller than the chunk size", path: ["chunkOverlap"] })
+  .openapi("RegisterDocument");
+
+const DocumentSchema = z
+  .object({
+    id: z.string(),
+    collection: z.string(),
+    name: z.string(),
+    uploadId: z.string(),
+    contentType: z.string(),
+    size: z.number().int(),
+    status: z.enum(["pending", "extracting", "chunking", "indexing", "completed", "failed"]),
+    metadata: z.record(z.string(), z.unknown()),
+    chunks: z.number().int(),
+    textLength: z.number().int().nullable(),
+    error: z.string().nullable(),
+    jobId: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Document");
+
+const json = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
+
+const registerRouteDef = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Register an uploaded file as a document of a collection; a document.ingest job indexes it",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: json(RegisterSchema),
+  responses: { 202: jsonContent(DocumentSchema, "Registered; its job is queued"), ...errorResponses(400, 401, 403, 422) },
+});
+
+const registerBatchRouteDef = createRoute({
+  method: "post",
+  path: "/batch",
+  summary: "Register up to 100 documents at once (all or nothing)",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: json(z.object({ documents: z.array(RegisterSchema).min(1).max(MAX_PER_BATCH) })),
+  responses: { 202: jsonContent(z.object({ items: z.array(DocumentSchema) }), "Registered"), ...errorResponses(400, 401, 403, 422) },
+});
+
+const listRouteDef = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List documents, newest first; filter by collection, status and metadata (meta.<field>=value)",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: {
+    query: z
+      .object({
+        collection: COLLECTION.optional(),
+        status: DocumentSchema.shape.status.optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        cursor: z.string().max(300).optional(),
+      })
+      .catchall(z.string().max(500)),
+  },
+  responses: { 200: jsonContent(listOf(DocumentSchema, "DocumentList"), "A page"), ...errorResponses(400, 401, 403) },
+});
+
+const getRouteDef = createRoute({
+  method: "get",
+  path: "/{id}",
+  summary: "Get a document",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(DocumentSchema, "The document"), ...errorResponses(401, 403, 404) },
+});
+
+const deleteRouteDef = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Delete a document: its chunks, its index entries and its bytes",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+});
+
+const deleteBatchRouteDef = createRoute({
+  method: "post",
+  path: "/batch-delete",
+  summary: "Delete up to 100 documents at once",
+  tags: ["documents"],
+  middleware: [requireScope("jobs:write")] as const,
+  request: json(z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_PER_BATCH) })),
+  responses: { 200: jsonContent(z.object({ deleted: z.number().int(), missing: z.array(z.string()) }), "Deleted"), ...errorResponses(400, 401, 403) },
+});
+
+/** Registers documents and submits their ingest jobs; documents whose job could not be submitted are removed. */
+async function register(env: Env, principal: Parameters<typeof submitJobs>[1], requests: z.output<typeof RegisterSchema>[]) {
+  const tenant = principal.tenant;
+  const issues: { path: string; message: string }[] = [];
+  const uploads = await Promise.all(requests.map((r) => findUpload(env, tenant, r.uploadId)));
+  uploads.forEach((u, i) => {
+    if (!u || u.status !== "stored") issues.push({ path: `documents.${i}.uploadId`, message: `upload ${requests[i]!.uploadId} not found or not complete` });
+  });
+  if (issues.length > 0) throw new ApiError(422, "invalid_document", "the documents were not registered", issues);
+  const now = Date.now();
+  const docs: DocumentRow[] = requests.map((r, i) => ({
+    id: newId("doc", now),
+    tenant,
+    collection: r.collection,
+    name: r.name ?? uploads[i]!.name,
+    uploadId: r.uploadId,
+    contentType: uploads[i]!.contentType,
+    size: uploads[i]!.size ?? 0,
+    status: "pending",
+    metadata: JSON.stringify(r.metadata),
+    chunks: 0,
+    textLength: null,
+    error: null,
+    jobId: null,
+    createdAt: now,
+    updatedAt: now,
+  }));
+  const jobs = prepareJobs(
+    tenant,
+    docs.map((d, i) => ({
+      type: "document.ingest",
+      input: { documentId: d.id, chunkSize: requests[i]!.chunkSize, chunkOverlap: requests[i]!.chunkOverlap },
+      priority: "normal",
+      tags: [`collection:${d.collection}`],
+    })),
+    now,
+    (i) => `documents.${i}.`,
+  );
+  docs.forEach((d, i) => (d.jobId = jobs[i]!.id));
+  await env.DB.prepare(
+    `INSERT INTO documents (id, tenant, collection, name, upload_id, content_type, size, status, metadata, chunks, job_id, created_at, updated_at)
+     SELECT d.value->>'id', d.value->>'tenant', d.value->>'collection', d.value->>'name', d.value->>'uploadId', d.value->>'contentType',
+            d.value->>'size', 'pending', d.value->>'metadata', 0, d.value->>'jobId', d.value->>'createdAt', d.value->>'updatedAt'
+     FROM json_each(?) AS d`,
+  )
+    .bind(JSON.stringify(docs))
+    .run();
+  try {
+    await submitJobs(env, principal, jobs);
+  } catch (err) {
+    await env.DB.prepare("DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(docs.map((d) => d.id))).run();
+    throw err;
+  }
+  return docs;
+}
+
+const isCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
+
+export const documentsApi = newRouter()
+  .openapi(registerRouteDef, async (c) => {
+    const [doc] = await register(c.env, c.get("principal"), [c.req.valid("json")]);
+    c.header("Location", `/api/v1/documents/${doc!.id}`);
+    return c.json(toDocument(doc!), 202);
+  })
+  .openapi(registerBatchRouteDef, async (c) => {
+    const docs = await register(c.env, c.get("principal"), c.req.valid("json").documents);
+    return c.json({ items: docs.map(toDocument) }, 202);
+  })
+  .openapi(listRouteDef, async (c) => {
+    const { collection, status, limit, cursor, ...rest } = c.req.valid("query");
+    const meta = Object.entries(rest).filter(([k]) => k.startsWith("meta.")).map(([k, v]) => [k.slice(5), v] as const);
+    const unknown = Object.keys(rest).filter((k) => !k.startsWith("meta.") || !/^meta\.[A-Za-z0-9_]{1,64}$/.test(k));
+    if (unknown.length > 0) throw new ApiError(400, "validation_failed", `unknown query parameters: ${unknown.join(", ")}`);
+    const where = ["tenant = ?"];
+    const binds: unknown[] = [c.get("principal").tenant];
+    if (collection) (where.push("collection = ?"), binds.push(collection));
+    if (status) (where.push("status = ?"), binds.push(status));
+    for (const [field, value] of meta) (where.push(`CAST(metadata->>'$.${field}' AS TEXT) = ?`), binds.push(value));
+    if (cursor) (where.push("id < ?"), binds.push(decodeCursor(cursor, isCursor).id));
+    const { results } = await c.env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+      .bind(...binds, limit + 1)
+      .all<DocumentRow>();
+    return c.json(pageOf(results, limit, toDocument, (r) => ({ id: r.id })), 200);
+  })
+  .openapi(getRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const doc = await findDocument(c.env, c.get("principal").tenant, id);
+    if (!doc) throw notFound(`document ${id}`);
+    return c.json(toDocument(doc), 200);
+  })
+  .openapi(deleteRouteDef, async (c) => {
+    const { id } = c.req.valid("param");
+    const doc = await findDocument(c.env, c.get("principal").tenant, id);
+    if (!doc) throw notFound(`document ${id}`);
+    await deleteDocuments(c.env, [doc]);
+    return c.body(null, 204);
+  })
+  .openapi(deleteBatchRouteDef, async (c) => {
+    const { ids } = c.req.valid("json");
+    const tenant = c.get("principal").tenant;
+    const { results } = await c.env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))`)
+      .bind(tenant, JSON.stringify(ids))
+      .all<DocumentRow>();
+    await deleteDocuments(c.env, results);
+    const found = new Set(results.map((r) => r.id));
+    return c.json({ deleted: results.length, missing: ids.filter((id) => !found.has(id)) }, 200);
+  });

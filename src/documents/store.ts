@@ -1,0 +1,71 @@
+import { iso } from "../engine/job-view";
+
+export type DocumentStatus = "pending" | "extracting" | "chunking" | "indexing" | "completed" | "failed";
+
+export interface DocumentRow {
+  id: string;
+  tenant: string;
+  collection: string;
+  name: string;
+  uploadId: string;
+  contentType: string;
+  size: number;
+  status: DocumentStatus;
+  metadata: string;
+  chunks: number;
+  textLength: number | null;
+  error: string | null;
+  jobId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const DOCUMENT_COLUMNS = `id, tenant, collection, name, upload_id AS uploadId, content_type AS contentType, size, status, metadata,
+  chunks, text_length AS textLength, error, job_id AS jobId, created_at AS createdAt, updated_at AS updatedAt`;
+
+export function textKey(tenant: string, id: string): string {
+  return `documents/${tenant}/${id}.txt`;
+}
+
+export function toDocument(row: DocumentRow) {
+  return {
+    id: row.id,
+    collection: row.collection,
+    name: row.name,
+    uploadId: row.uploadId,
+    contentType: row.contentType,
+    size: row.size,
+    status: row.status,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    chunks: row.chunks,
+    textLength: row.textLength,
+    error: row.error,
+    jobId: row.jobId,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export async function findDocument(env: Env, tenant: string, id: string): Promise<DocumentRow | null> {
+  return env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND tenant = ?`).bind(id, tenant).first<DocumentRow>();
+}
+
+export async function setStatus(env: Env, id: string, status: DocumentStatus, extra: { error?: string | null; chunks?: number; textLength?: number } = {}) {
+  await env.DB.prepare(
+    `UPDATE documents SET status = ?, error = ?, chunks = coalesce(?, chunks), text_length = coalesce(?, text_length), updated_at = ? WHERE id = ?`,
+  )
+    .bind(status, extra.error ?? null, extra.chunks ?? null, extra.textLength ?? null, Date.now(), id)
+    .run();
+}
+
+/** Removes documents with their chunks (and so their index entries), extracted text and uploaded bytes. */
+export async function deleteDocuments(env: Env, rows: DocumentRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM document_chunks WHERE document_id IN (SELECT value FROM json_each(?))").bind(ids),
+    env.DB.prepare("DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))").bind(ids),
+    env.DB.prepare("DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(rows.map((r) => r.uploadId))),
+  ]);
+  await env.BUCKET.delete(rows.flatMap((r) => [textKey(r.tenant, r.id), `uploads/${r.tenant}/${r.uploadId}`]));
+}
