@@ -10,7 +10,8 @@ import { type JobDefinition, defineJob, isDurable } from "./define";
 import { findJobDefinition } from "./index";
 
 export const MAX_BATCH_ITEMS = 100_000;
-const MAX_ITEMS_FILE_BYTES = 10 * 1024 * 1024;
+/** Bytes of an items file read at a time. */
+const ITEMS_READ_BYTES = 1024 * 1024;
 /** An item's retries wait out its type's backoff, but never longer than this inside a batch. */
 const MAX_ITEM_BACKOFF_MS = 10_000;
 
@@ -58,24 +59,42 @@ interface ItemOutcome {
   attempts: number;
 }
 
-async function itemsOf(env: Env, tenant: string, input: z.output<typeof BatchInput>): Promise<unknown[]> {
-  if (input.items) return input.items;
-  const upload = await findUpload(env, tenant, input.itemsFromUpload!);
-  if (!upload || upload.status !== "stored") throw new NonRetryableError(`upload ${input.itemsFromUpload} not found or not complete`);
-  if ((upload.size ?? 0) > MAX_ITEMS_FILE_BYTES) throw new NonRetryableError(`an items file may have ${MAX_ITEMS_FILE_BYTES} bytes; this one has ${upload.size}`);
-  const object = await env.BUCKET.get(uploadKey(tenant, upload.id));
-  if (!object) throw new Error(`the bytes of upload ${upload.id} are missing`);
-  return (await object.text())
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "")
-    .map((line) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        return line;
-      }
-    });
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return line;
+  }
+}
+
+/** The items of an uploaded file, a range of lines at a time: the file is never held whole. */
+async function* uploadedItems(env: Env, tenant: string, uploadId: string): AsyncGenerator<unknown[]> {
+  const upload = await findUpload(env, tenant, uploadId);
+  if (!upload || upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${uploadId} not found or not complete`);
+  const decoder = new TextDecoder();
+  let carry = "";
+  for (let offset = 0; offset < upload.size; offset += ITEMS_READ_BYTES) {
+    const object = await env.BUCKET.get(uploadKey(tenant, upload.id), { range: { offset, length: Math.min(ITEMS_READ_BYTES, upload.size - offset) } });
+    if (!object) throw new Error(`the bytes of upload ${upload.id} are missing`);
+    const last = offset + ITEMS_READ_BYTES >= upload.size;
+    const text = carry + decoder.decode(new Uint8Array(await object.arrayBuffer()), { stream: !last });
+    const lines = text.split("\n");
+    carry = last ? "" : lines.pop()!;
+    if (carry.length > ITEMS_READ_BYTES) throw new NonRetryableError(`a line of ${upload.name} is longer than ${ITEMS_READ_BYTES} bytes`);
+    yield lines.map((l) => l.trim()).filter((l) => l !== "").map(parseLine);
+  }
+}
+
+async function recordItems(env: Env, jobId: string, first: number, items: unknown[]) {
+  const rows = items.map((item, i) => ({ idx: first + i, input: JSON.stringify(item ?? null) }));
+  const statements = jsonChunks(rows).map((chunk) =>
+    env.DB.prepare(
+      `INSERT INTO batch_items (job_id, idx, status, input, attempts)
+       SELECT ?1, i.value->>'idx', 'pending', i.value->>'input', 0 FROM json_each(?2) AS i WHERE true
+       ON CONFLICT DO NOTHING`,
+    ).bind(jobId, chunk),
+  );
+  for (let i = 0; i < statements.length; i += 50) await env.DB.batch(statements.slice(i, i + 50));
 }
 
 /** Runs one item with its type's retry policy: attempts back to back, backoff capped. */
@@ -147,18 +166,17 @@ export const batch = defineJob({
     const definition = findJobDefinition(input.itemType);
     if (!definition) throw new NonRetryableError(`unknown item type ${input.itemType}`);
     const total = await ctx.step("record items", async () => {
-      const items = await itemsOf(ctx.env, ctx.tenant, input);
-      if (items.length > MAX_BATCH_ITEMS) throw new NonRetryableError(`a batch may have ${MAX_BATCH_ITEMS} items; this one has ${items.length}`);
-      const rows = items.map((item, idx) => ({ idx, input: JSON.stringify(item ?? null) }));
-      const statements = jsonChunks(rows).map((chunk) =>
-        ctx.env.DB.prepare(
-          `INSERT INTO batch_items (job_id, idx, status, input, attempts)
-           SELECT ?1, i.value->>'idx', 'pending', i.value->>'input', 0 FROM json_each(?2) AS i WHERE true
-           ON CONFLICT DO NOTHING`,
-        ).bind(ctx.jobId, chunk),
-      );
-      for (let i = 0; i < statements.length; i += 50) await ctx.env.DB.batch(statements.slice(i, i + 50));
-      return items.length;
+      if (input.items) {
+        await recordItems(ctx.env, ctx.jobId, 0, input.items);
+        return input.items.length;
+      }
+      let count = 0;
+      for await (const items of uploadedItems(ctx.env, ctx.tenant, input.itemsFromUpload!)) {
+        if (count + items.length > MAX_BATCH_ITEMS) throw new NonRetryableError(`a batch may have ${MAX_BATCH_ITEMS} items; this file has more`);
+        await recordItems(ctx.env, ctx.jobId, count, items);
+        count += items.length;
+      }
+      return count;
     });
 
     const group = Math.max(50, input.concurrency * 10);

@@ -81,6 +81,25 @@ describe("batch", () => {
     expect(list[2]).toMatchObject({ input: "not json", status: "failed", error: { name: "NonRetryableError" } });
   });
 
+  it("reads a large items file a range at a time, with lines across the ranges' edges", async () => {
+    const { key } = await newTenant();
+    const pad = "x".repeat(500);
+    const lines = Array.from({ length: 2_500 }, (_, i) => JSON.stringify({ steps: 1 + (i % 3), stepMs: 0, note: `${i}${pad}` }));
+    const upload: any = await (await exports.default.fetch("https://jobs.test/api/v1/uploads?name=many.ndjson", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+      body: lines.join("\n"),
+    })).json();
+    expect(upload.size).toBeGreaterThan(1024 * 1024);
+    const job = await submit(key, { type: "batch", input: { itemType: "simulate", itemsFromUpload: upload.id, concurrency: 50 } });
+    const done: any = await waitForStatus(key, job.id, ["completed", "failed"], 60_000);
+    expect(done.result).toEqual({ total: 2_500, succeeded: 2_500, failed: 0 });
+    const all = await items(key, job.id, "&status=succeeded");
+    expect(all).toHaveLength(1_000);
+    const last: any = (await json(await api(`/jobs/${job.id}/items?cursor=${encodeURIComponent(btoa(JSON.stringify({ i: 2_497 })).replace(/=+$/, ""))}`, { key }), 200)).items;
+    expect(last.map((i: any) => [i.index, i.input.note.slice(0, 4)])).toEqual([[2_498, "2498"], [2_499, "2499"]]);
+  });
+
   it("refuses bad batches at submit with the items' field paths", async () => {
     const { key } = await newTenant();
     const bad = await json(await api("/jobs", { key, body: { type: "batch", input: { itemType: "simulate", items: [ok(), { steps: "x" }, { steps: 1, durable: true }] } } }), 422);
