@@ -23,8 +23,13 @@ export interface DocumentRow {
 export const DOCUMENT_COLUMNS = `id, tenant, collection, name, upload_id AS uploadId, content_type AS contentType, size, status, metadata,
   chunks, text_length AS textLength, error, job_id AS jobId, created_at AS createdAt, updated_at AS updatedAt`;
 
-export function textKey(tenant: string, id: string): string {
-  return `documents/${tenant}/${id}.txt`;
+/** Where a document's extracted text is kept, a segment per object. */
+export function textPrefix(tenant: string, id: string): string {
+  return `documents/${tenant}/${id}/`;
+}
+
+export function segmentKey(tenant: string, id: string, index: number): string {
+  return `${textPrefix(tenant, id)}${String(index).padStart(6, "0")}.txt`;
 }
 
 export function toDocument(row: DocumentRow) {
@@ -67,5 +72,15 @@ export async function deleteDocuments(env: Env, rows: DocumentRow[]): Promise<vo
     env.DB.prepare("DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))").bind(ids),
     env.DB.prepare("DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(rows.map((r) => r.uploadId))),
   ]);
-  await env.BUCKET.delete(rows.flatMap((r) => [textKey(r.tenant, r.id), `uploads/${r.tenant}/${r.uploadId}`]));
+  const segments: string[] = [];
+  for (const r of rows) {
+    let cursor: string | undefined;
+    do {
+      const listed = await env.BUCKET.list({ prefix: textPrefix(r.tenant, r.id), cursor });
+      segments.push(...listed.objects.map((o) => o.key));
+      cursor = listed.truncated ? listed.cursor : undefined;
+    } while (cursor);
+  }
+  const keys = [...segments, ...rows.map((r) => `uploads/${r.tenant}/${r.uploadId}`)];
+  for (let i = 0; i < keys.length; i += 1000) await env.BUCKET.delete(keys.slice(i, i + 1000));
 }

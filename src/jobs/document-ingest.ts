@@ -1,14 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
 import { jsonChunks } from "../engine/json-chunks";
-import { chunkText } from "../documents/chunk";
-import { ExtractionError, extractText, kindOf } from "../documents/extract";
-import { findDocument, setStatus, textKey } from "../documents/store";
+import { Chunker } from "../documents/chunk";
+import { ExtractionError, SegmentWriter, extractStored, kindOf } from "../documents/extract";
+import { findDocument, segmentKey, setStatus } from "../documents/store";
 import { uploadKey } from "../uploads/store";
 import { defineJob } from "./define";
 
-/** A document is read whole to extract its text (PDF parsing needs all of it). */
-export const MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
+/** JSON and PDF documents are parsed whole (the other kinds are read in pieces). */
+export const MAX_WHOLE_DOCUMENT_BYTES = 50 * 1024 * 1024;
 
 export const DocumentIngestInput = z
   .object({
@@ -35,43 +35,48 @@ export const documentIngest = defineJob({
     if (!doc) throw new NonRetryableError(`document ${input.documentId} not found`);
     try {
       await ctx.progress(5, { stage: "extract" });
-      const length = await ctx.step("extract text", async () => {
+      const extracted = await ctx.step("extract text", async () => {
         await setStatus(ctx.env, doc.id, "extracting");
         const kind = kindOf(doc.contentType, doc.name);
         if (!kind) throw new NonRetryableError(`${doc.name} (${doc.contentType}) is not a kind of document this can read`);
-        if (doc.size > MAX_DOCUMENT_BYTES) throw new NonRetryableError(`documents may have ${MAX_DOCUMENT_BYTES} bytes; this one has ${doc.size}`);
-        const object = await ctx.env.BUCKET.get(uploadKey(ctx.tenant, doc.uploadId));
-        if (!object) throw new NonRetryableError(`the bytes of ${doc.name} are gone`);
-        let text: string;
+        if ((kind === "json" || kind === "pdf") && doc.size > MAX_WHOLE_DOCUMENT_BYTES) {
+          throw new NonRetryableError(`${kind} documents are parsed whole and may have ${MAX_WHOLE_DOCUMENT_BYTES} bytes; this one has ${doc.size}`);
+        }
+        const writer = new SegmentWriter((index, text) => ctx.env.BUCKET.put(segmentKey(ctx.tenant, doc.id, index), text).then(() => undefined));
         try {
-          text = await extractText(new Uint8Array(await object.arrayBuffer()), kind);
+          await extractStored(ctx.env.BUCKET, uploadKey(ctx.tenant, doc.uploadId), doc.size, kind, writer);
         } catch (err) {
           if (err instanceof ExtractionError) throw new NonRetryableError(err.message);
           throw err;
         }
-        await ctx.env.BUCKET.put(textKey(ctx.tenant, doc.id), text, { httpMetadata: { contentType: "text/plain; charset=utf-8" } });
-        return text.length;
+        return { segments: writer.segments, length: writer.length };
       });
+      const length = extracted.length;
       await ctx.progress(40, { stage: "chunk", message: `${length} characters of text` });
       const chunks = await ctx.step("chunk and index", async () => {
         await setStatus(ctx.env, doc.id, "indexing", { textLength: length });
-        const object = await ctx.env.BUCKET.get(textKey(ctx.tenant, doc.id));
-        if (!object) throw new Error(`the extracted text of ${doc.id} is missing`);
-        const pieces = chunkText(await object.text(), input.chunkSize, input.chunkOverlap);
-        const rows = pieces.map((text, seq) => ({ seq, text }));
         // Ingesting again replaces the chunks; the triggers keep the full-text index in step.
-        const statements = [
-          ctx.env.DB.prepare("DELETE FROM document_chunks WHERE document_id = ?").bind(doc.id),
-          ...jsonChunks(rows).map((chunk) =>
+        await ctx.env.DB.prepare("DELETE FROM document_chunks WHERE document_id = ?").bind(doc.id).run();
+        const chunker = new Chunker(input.chunkSize, input.chunkOverlap);
+        let seq = 0;
+        const store = async (pieces: string[]) => {
+          const rows = pieces.map((text) => ({ seq: seq++, text }));
+          const statements = jsonChunks(rows).map((chunk) =>
             ctx.env.DB.prepare(
               `INSERT INTO document_chunks (document_id, tenant, collection, seq, text)
                SELECT ?1, ?2, ?3, c.value->>'seq', c.value->>'text' FROM json_each(?4) AS c`,
             ).bind(doc.id, doc.tenant, doc.collection, chunk),
-          ),
-        ];
-        for (let i = 0; i < statements.length; i += 50) await ctx.env.DB.batch(statements.slice(i, i + 50));
-        await setStatus(ctx.env, doc.id, "completed", { chunks: pieces.length, textLength: length });
-        return pieces.length;
+          );
+          for (let i = 0; i < statements.length; i += 50) await ctx.env.DB.batch(statements.slice(i, i + 50));
+        };
+        for (let index = 0; index < extracted.segments; index++) {
+          const object = await ctx.env.BUCKET.get(segmentKey(ctx.tenant, doc.id, index));
+          if (!object) throw new Error(`segment ${index} of ${doc.id}'s text is missing`);
+          await store(chunker.push(await object.text()));
+        }
+        await store(chunker.finish());
+        await setStatus(ctx.env, doc.id, "completed", { chunks: seq, textLength: length });
+        return seq;
       });
       await ctx.progress(100, { stage: "completed", message: `${chunks} chunks indexed` });
       return { documentId: doc.id, collection: doc.collection, characters: length, chunks };

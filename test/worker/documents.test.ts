@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { chunkText } from "../../src/documents/chunk";
 import { textToPdf } from "../../src/reports/pdf";
 import { api, env, json, newTenant, waitFor, waitForStatus } from "./helpers";
 
@@ -69,6 +70,18 @@ describe("document ingestion and search", () => {
     expect(phrase.items).toHaveLength(1);
   });
 
+  it("reads long documents in pieces and chunks them exactly as the whole text", async () => {
+    const { key, tenant } = await newTenant();
+    const words = Array.from({ length: 400_000 }, (_, i) => `w${i % 997}`).join(" ");
+    const text = `${words} needleattheend`;
+    const doc = await ingest(key, "long.md", "text/markdown", text, { chunkSize: 2_000, chunkOverlap: 300 });
+    expect(doc.status).toBe("completed");
+    expect(doc.textLength).toBe(text.length);
+    expect(doc.chunks).toBe(chunkText(text, 2_000, 300).length);
+    expect((await env.BUCKET.list({ prefix: `documents/${tenant}/${doc.id}/` })).objects.length).toBeGreaterThan(1);
+    expect((await search(key, "q=needleattheend")).items).toEqual([expect.objectContaining({ chunk: doc.chunks - 1 })]);
+  });
+
   it("filters documents by collection, status and metadata, and reports collection stats", async () => {
     const { key } = await newTenant();
     const a = await ingest(key, "a.txt", "text/plain", "alpha text", { metadata: { team: "core", year: 2026 } });
@@ -93,7 +106,7 @@ describe("document ingestion and search", () => {
     expect((await search(key, "q=ephemeral")).items).toEqual([]);
     expect((await api(`/documents/${doc.id}`, { key })).status).toBe(404);
     expect(await env.BUCKET.head(`uploads/${tenant}/${doc.uploadId}`)).toBeNull();
-    expect(await env.BUCKET.head(`documents/${tenant}/${doc.id}.txt`)).toBeNull();
+    expect((await env.BUCKET.list({ prefix: `documents/${tenant}/${doc.id}/` })).objects).toEqual([]);
     const chunks = await env.DB.prepare("SELECT count(*) AS n FROM document_chunks WHERE document_id = ?").bind(doc.id).first<{ n: number }>();
     expect(chunks?.n).toBe(0);
   });
