@@ -6,6 +6,7 @@ import { rowValidator } from "../datasets/fields";
 import { MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
 import { type DatasetRow, defineDataset, upsertRows } from "../datasets/rows";
 import { findUpload, storeBytes, uploadKey } from "../uploads/store";
+import { csvCell } from "../exports/csv";
 import { defineJob } from "./define";
 
 export const DATASET_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -44,11 +45,6 @@ function formatOf(contentType: string, name: string): SourceFormat | null {
   if (type === "application/x-ndjson" || type === "application/jsonl" || /\.(ndjson|jsonl)$/.test(name)) return "ndjson";
   return null;
 }
-
-const csvCell = (value: string | number) => {
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 
 /**
  * Imports an uploaded CSV or NDJSON file into a dataset, a chunk of the file per durable step: each

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
+import { csvCell } from "../exports/csv";
 import { type ExportRecord, columnsOf, countOf, datasetExists, pageOf } from "../exports/sources";
 import { storeConcatenation } from "../uploads/store";
 import { defineJob } from "./define";
@@ -36,14 +37,8 @@ interface Segment {
 
 const CONTENT_TYPES = { csv: "text/csv", ndjson: "application/x-ndjson", json: "application/json" } as const;
 
-function csvValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 function serialize(format: "csv" | "ndjson" | "json", columns: string[], record: ExportRecord, first: boolean): string {
-  if (format === "csv") return `${columns.map((c) => csvValue(record[c])).join(",")}\n`;
+  if (format === "csv") return `${columns.map((c) => csvCell(record[c])).join(",")}\n`;
   if (format === "ndjson") return `${JSON.stringify(record)}\n`;
   return `${first ? "" : ",\n"}${JSON.stringify(record)}`;
 }
@@ -76,7 +71,7 @@ export const exportJob = defineJob({
     for (let n = 0; ; n++) {
       const from: { cursor: string | null; rows: number } = { cursor, rows };
       const segment: Segment = await ctx.step(`segment ${n}`, async (): Promise<Segment> => {
-        let text = n === 0 ? (input.format === "csv" ? `${columns.map(csvValue).join(",")}\n` : input.format === "json" ? "[\n" : "") : "";
+        let text = n === 0 ? (input.format === "csv" ? `${columns.map(csvCell).join(",")}\n` : input.format === "json" ? "[\n" : "") : "";
         let next: string | null = from.cursor;
         let written = 0;
         let done = false;

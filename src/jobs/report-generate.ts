@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
 import { REPORT_FORMATS } from "../reports/formats";
 import { ReportRenderError, canonicalJson, convertText, renderText } from "../reports/render";
-import { sha256Hex } from "../reports/blobs";
+import { sha256Hex } from "../api/crypto";
 import { findReport } from "../reports/queries";
 import { storeVersion } from "../reports/store";
 import { findTemplate, toTemplate } from "../reports/templates";

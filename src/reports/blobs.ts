@@ -3,11 +3,6 @@ export function blobKey(tenant: string, sha256: string): string {
   return `reports/${tenant}/${sha256}`;
 }
 
-export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
-  const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
-  const digest = await crypto.subtle.digest("SHA-256", data);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Deletes the tenant's objects among `hashes` that no version references any more. Stores write

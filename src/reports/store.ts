@@ -1,6 +1,7 @@
 import { rawSql, rowsOf } from "../db/raw";
 import { newId } from "../engine/ids";
-import { blobKey, sha256Hex } from "./blobs";
+import { sha256Hex } from "../api/crypto";
+import { blobKey } from "./blobs";
 import { type ReportFormat, contentTypeOf } from "./formats";
 
 export interface ReportRow {

@@ -1,3 +1,4 @@
+import { hex } from "../api/crypto";
 import { ApiError } from "../api/errors";
 import { newId } from "../engine/ids";
 import { iso } from "../engine/job-view";
@@ -57,10 +58,6 @@ export async function requireStored(env: Env, tenant: string, id: string): Promi
   const row = await requireUpload(env, tenant, id);
   if (row.status !== "stored" || row.size === null) throw new ApiError(409, "upload_incomplete", `upload ${id} is not complete yet`);
   return row as UploadRow & { size: number };
-}
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Streams `body` (of exactly `length` bytes) into R2 while hashing it, and records the upload. */
