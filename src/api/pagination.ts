@@ -16,6 +16,15 @@ export function decodeCursor<T extends Record<string, unknown>>(cursor: string, 
   throw new ApiError(400, "invalid_cursor", "cursor is not one this API issued");
 }
 
+/** A cursor guard: the decoded cursor is an object whose `field` is a `kind`. */
+export function cursorWith<F extends string, K extends "string" | "number">(field: F, kind: K) {
+  return (v: unknown): v is Record<F, K extends "string" ? string : number> =>
+    typeof v === "object" && v !== null && typeof (v as Record<string, unknown>)[field] === kind;
+}
+
+/** Cursors of lists paged by id. */
+export const isIdCursor = cursorWith("id", "string");
+
 export function pageOf<Row, Item>(rows: Row[], limit: number, view: (row: Row) => Item, key: (row: Row) => Record<string, string | number>) {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

@@ -36,6 +36,12 @@ export function errorResponses(...statuses: number[]) {
   );
 }
 
+/** The page query of a list: at most `limit` items after an opaque cursor. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(300).optional(),
+});
+
 export function listOf<T extends z.ZodType>(item: T, name: string) {
   return z
     .object({

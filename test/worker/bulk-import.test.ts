@@ -1,19 +1,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { workflowInstanceId } from "../../src/workflows/instance";
 import { attemptsOf, deliver, insertJob, logsOf } from "./engine-helpers";
-import { api, env, json, newTenant, submit, waitForStatus } from "./helpers";
-
-async function upload(key: string, name: string, type: string, text: string) {
-  const res = await exports.default.fetch(`https://jobs.test/api/v1/uploads?name=${name}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": type },
-    body: text,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string };
-}
+import { api, env, json, newTenant, uploadFile, submit, waitForStatus } from "./helpers";
 
 async function runImport(key: string, input: Record<string, unknown>): Promise<any> {
   const job = await submit(key, { type: "bulk.import", input });
@@ -67,7 +56,7 @@ describe("bulk.import", () => {
       "5,Eve,eve@example.com",
       "6,Fay,fay@example.com,0",
     ].join("\n");
-    const file = await upload(key, "people.csv", "text/csv", csv);
+    const file = await uploadFile(key, "people.csv", "text/csv", csv);
     const done = await runImport(key, { uploadId: file.id, dataset: "people", schema: peopleSchema });
     expect(done.status, JSON.stringify(done.error)).toBe("completed");
     expect(done.result).toMatchObject({ dataset: "people", rows: 6, imported: 2, rejected: 4 });
@@ -100,7 +89,7 @@ describe("bulk.import", () => {
     const count = 8_000;
     const csv = peopleCsv(count);
     expect(csv.length).toBeGreaterThan(4 * 64 * 1024);
-    const file = await upload(key, "many.csv", "text/csv", csv);
+    const file = await uploadFile(key, "many.csv", "text/csv", csv);
     const done = await runImport(key, { uploadId: file.id, dataset: "many", schema: peopleSchema, chunkBytes: 64 * 1024 });
     expect(done.status, JSON.stringify(done.error)).toBe("completed");
     expect(done.result).toMatchObject({ rows: count, imported: count, rejected: 0, errorReport: null });
@@ -112,7 +101,7 @@ describe("bulk.import", () => {
     expect(chunkLogs.length).toBeGreaterThanOrEqual(4);
 
     const ndjson = Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ id: i + 1, name: `N${i + 1}`, active: i % 3 === 0 })).join("\n");
-    const nd = await upload(key, "many.ndjson", "application/x-ndjson", ndjson + "\n{broken\n");
+    const nd = await uploadFile(key, "many.ndjson", "application/x-ndjson", ndjson + "\n{broken\n");
     const ndDone = await runImport(key, { uploadId: nd.id, dataset: "nd", schema: peopleSchema, chunkBytes: 64 * 1024 });
     expect(ndDone.result).toMatchObject({ rows: 2_001, imported: 2_000, rejected: 1 });
     expect((await allRows(key, "nd")).map((r) => r.data.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
@@ -121,8 +110,8 @@ describe("bulk.import", () => {
   it("upserts by the key field: importing overlapping files updates rows instead of adding them", async () => {
     const { key } = await newTenant();
     const schema = { ...peopleSchema, key: "id" };
-    const a = await upload(key, "a.csv", "text/csv", "id,name\n1,Ada\n2,Bob\n");
-    const b = await upload(key, "b.csv", "text/csv", "id,name\n2,Bobby\n3,Cy\n");
+    const a = await uploadFile(key, "a.csv", "text/csv", "id,name\n1,Ada\n2,Bob\n");
+    const b = await uploadFile(key, "b.csv", "text/csv", "id,name\n2,Bobby\n3,Cy\n");
     await runImport(key, { uploadId: a.id, dataset: "keyed", schema });
     await runImport(key, { uploadId: b.id, dataset: "keyed", schema });
     const rows = await allRows(key, "keyed");
@@ -131,7 +120,7 @@ describe("bulk.import", () => {
 
   it("with onError abort, stops at the first bad row and fails without retrying", async () => {
     const { key } = await newTenant();
-    const file = await upload(key, "abort.csv", "text/csv", "id,name\n1,Ada\n2,Bob\nthree,Cy\n4,Dee\n");
+    const file = await uploadFile(key, "abort.csv", "text/csv", "id,name\n1,Ada\n2,Bob\nthree,Cy\n4,Dee\n");
     const done = await runImport(key, { uploadId: file.id, dataset: "aborted", schema: peopleSchema, onError: "abort" });
     expect(done).toMatchObject({ status: "failed", attempts: 1, error: { name: "NonRetryableError" } });
     expect(done.error.message).toMatch(/^row 3, id: .*onError is abort; 2 rows before it were imported/);
@@ -153,7 +142,7 @@ describe("bulk.import", () => {
   it("resumes after a crash at the first unfinished chunk, with no chunk done twice and no duplicate rows", async () => {
     const { key, tenant } = await newTenant();
     const csv = peopleCsv(2_000);
-    const file = await upload(key, "crash.csv", "text/csv", csv);
+    const file = await uploadFile(key, "crash.csv", "text/csv", csv);
     const chunkBytes = 64 * 1024;
     const job = await insertJob(tenant, { type: "bulk.import", input: { uploadId: file.id, dataset: "crash", schema: peopleSchema, chunkBytes } });
     // The second chunk starts right after the last record that ends inside the first 64 KiB.

@@ -1,21 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { chunkText } from "../../src/documents/chunk";
 import { textToPdf } from "../../src/reports/pdf";
-import { api, env, json, newTenant, waitFor, waitForStatus } from "./helpers";
-
-async function upload(key: string, name: string, type: string, body: BodyInit) {
-  const res = await exports.default.fetch(`https://jobs.test/api/v1/uploads?name=${encodeURIComponent(name)}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": type },
-    body,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string };
-}
+import { api, env, json, newTenant, uploadFile, waitFor, waitForStatus } from "./helpers";
 
 async function ingest(key: string, name: string, type: string, body: BodyInit, extra: Record<string, unknown> = {}) {
-  const file = await upload(key, name, type, body);
+  const file = await uploadFile(key, name, type, body);
   const doc = await json(await api("/documents", { key, body: { uploadId: file.id, collection: "handbook", ...extra } }), 202);
   await waitForStatus(key, doc.jobId, ["completed", "failed"]);
   return json(await api(`/documents/${doc.id}`, { key }), 200);
@@ -113,7 +102,7 @@ describe("document ingestion and search", () => {
 
   it("registers and deletes documents in batches", async () => {
     const { key } = await newTenant();
-    const files = await Promise.all(["one", "two", "three"].map((w) => upload(key, `${w}.txt`, "text/plain", `number ${w}`)));
+    const files = await Promise.all(["one", "two", "three"].map((w) => uploadFile(key, `${w}.txt`, "text/plain", `number ${w}`)));
     const registered = await json(await api("/documents/batch", { key, body: { documents: files.map((f) => ({ uploadId: f.id, collection: "nums" })) } }), 202);
     expect(registered.items).toHaveLength(3);
     for (const d of registered.items) await waitForStatus(key, d.jobId, ["completed"]);
@@ -133,7 +122,7 @@ describe("document ingestion and search", () => {
     const broken = await ingest(key, "broken.pdf", "application/pdf", new TextEncoder().encode("%PDF-1.4 this is not really a pdf"));
     expect(broken.status).toBe("failed");
 
-    const file = await upload(key, "x.txt", "text/plain", "x");
+    const file = await uploadFile(key, "x.txt", "text/plain", "x");
     for (const body of [{ uploadId: file.id }, { uploadId: file.id, collection: "bad name!" }, { uploadId: file.id, collection: "c", chunkSize: 100, chunkOverlap: 100 }]) {
       expect((await api("/documents", { key, body })).status, JSON.stringify(body)).toBe(400);
     }

@@ -1,16 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, env, json, newTenant, submit, waitForStatus } from "./helpers";
-
-async function upload(key: string, name: string, type: string, body: string) {
-  const res = await exports.default.fetch(`https://jobs.test/api/v1/uploads?name=${name}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": type },
-    body,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string };
-}
+import { api, env, json, newTenant, uploadFile, submit, waitForStatus } from "./helpers";
 
 async function run(key: string, type: string, input: Record<string, unknown>): Promise<any> {
   const job = await submit(key, { type, input });
@@ -33,7 +22,7 @@ const schema = { key: "id", fields: [{ name: "id", type: "integer", required: tr
 describe("export", () => {
   it("exports a dataset as CSV, NDJSON and JSON, with a download link and the file's hash", async () => {
     const { key } = await newTenant();
-    const file = await upload(key, "d.csv", "text/csv", 'id,name,note\n1,Ada,"says ""hi"", then leaves"\n2,Bob,\n');
+    const file = await uploadFile(key, "d.csv", "text/csv", 'id,name,note\n1,Ada,"says ""hi"", then leaves"\n2,Bob,\n');
     expect((await run(key, "bulk.import", { uploadId: file.id, dataset: "people", schema })).status).toBe("completed");
 
     const csv = await run(key, "export", { source: "dataset", dataset: "people", format: "csv" });
@@ -80,7 +69,7 @@ describe("export", () => {
     const { key, tenant } = await newTenant();
     const note = "x".repeat(1_000);
     const lines = ["id,name,note", ...Array.from({ length: 6_000 }, (_, i) => `${i + 1},n${i + 1},${note}`)];
-    const file = await upload(key, "big.csv", "text/csv", lines.join("\n"));
+    const file = await uploadFile(key, "big.csv", "text/csv", lines.join("\n"));
     expect((await run(key, "bulk.import", { uploadId: file.id, dataset: "big", schema })).status).toBe("completed");
     const done = await run(key, "export", { source: "dataset", dataset: "big", format: "ndjson" });
     expect(done.status, JSON.stringify(done.error)).toBe("completed");

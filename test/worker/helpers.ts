@@ -63,3 +63,14 @@ export function waitForStatus(key: string, id: string, statuses: string[], timeo
 }
 
 export { env };
+
+/** Uploads a file in one request (its bytes as they are, not JSON) and returns the upload. */
+export async function uploadFile(key: string, name: string, contentType: string, body: BodyInit): Promise<{ id: string; size: number }> {
+  const res = await exports.default.fetch(`${BASE}/uploads?name=${encodeURIComponent(name)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": contentType },
+    body,
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; size: number };
+}

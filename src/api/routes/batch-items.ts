@@ -4,7 +4,7 @@ import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/comm
 import { newRouter } from "../context";
 import { notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { cursorWith, decodeCursor, pageOf } from "../pagination";
 
 const BatchItemSchema = z
   .object({
@@ -47,7 +47,7 @@ interface ItemRow {
   finishedAt: number | null;
 }
 
-const isCursor = (v: unknown): v is { i: number } => typeof v === "object" && v !== null && typeof (v as { i?: unknown }).i === "number";
+const isCursor = cursorWith("i", "number");
 
 export const batchItemsApi = newRouter().openapi(itemsRouteDef, async (c) => {
   const { id } = c.req.valid("param");

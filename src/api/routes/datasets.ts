@@ -6,7 +6,7 @@ import { errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { newRouter } from "../context";
 import { notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { cursorWith, decodeCursor, pageOf } from "../pagination";
 
 const NameParam = z.object({ name: z.string().regex(DATASET_NAME).openapi({ param: { name: "name", in: "path" } }) });
 const Page = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), cursor: z.string().max(500).optional() });
@@ -77,7 +77,7 @@ const toDataset = (r: DatasetRowRecord) => ({
 const DATASET_SELECT = `SELECT d.name, d.schema, d.created_at AS createdAt, d.updated_at AS updatedAt,
   (SELECT count(*) FROM dataset_rows r WHERE r.tenant = d.tenant AND r.dataset = d.name) AS rows FROM datasets d`;
 
-const isKeyCursor = (v: unknown): v is { k: string } => typeof v === "object" && v !== null && typeof (v as { k?: unknown }).k === "string";
+const isKeyCursor = cursorWith("k", "string");
 
 export const datasetsApi = newRouter()
   .openapi(listRouteDef, async (c) => {

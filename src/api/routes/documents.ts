@@ -7,7 +7,7 @@ import { findUpload } from "../../uploads/store";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 const COLLECTION = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "letters, digits, _, . and -");
 const MAX_PER_BATCH = 100;
@@ -170,8 +170,6 @@ async function register(env: Env, principal: Parameters<typeof submitJobs>[1], r
   return docs;
 }
 
-const isCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
-
 export const documentsApi = newRouter()
   .openapi(registerRouteDef, async (c) => {
     const [doc] = await register(c.env, c.get("principal"), [c.req.valid("json")]);
@@ -192,7 +190,7 @@ export const documentsApi = newRouter()
     if (collection) (where.push("collection = ?"), binds.push(collection));
     if (status) (where.push("status = ?"), binds.push(status));
     for (const [field, value] of meta) (where.push(`CAST(metadata->>'$.${field}' AS TEXT) = ?`), binds.push(value));
-    if (cursor) (where.push("id < ?"), binds.push(decodeCursor(cursor, isCursor).id));
+    if (cursor) (where.push("id < ?"), binds.push(decodeCursor(cursor, isIdCursor).id));
     const { results } = await c.env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
       .bind(...binds, limit + 1)
       .all<DocumentRow>();

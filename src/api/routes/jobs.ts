@@ -21,7 +21,7 @@ import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { EVENT_TOKEN_TTL_MS, signEventToken } from "../event-token";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 export const MAX_JOB_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH_BODY_BYTES = 10 * 1024 * 1024;
@@ -144,9 +144,6 @@ const eventTokenRoute = createRoute({
   request: { params: IdParam },
   responses: { 201: jsonContent(EventTokenSchema, "Use as ?token= on the events URL"), ...errorResponses(401, 403, 404) },
 });
-
-const isIdCursor = (v: unknown): v is { id: string } =>
-  typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
 
 export const jobsApi = newRouter()
   .openapi(submitRoute, async (c) => {

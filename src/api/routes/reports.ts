@@ -6,12 +6,12 @@ import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
 import { REPORT_COLUMNS, type ReportRow, VERSION_COLUMNS, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
-import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams } from "../../schemas/report";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { cursorWith, decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 /** Direct stores carry their content in the JSON body. */
 const MAX_DIRECT_CONTENT_BYTES = 10 * 1024 * 1024;
@@ -37,7 +37,7 @@ const listRouteDef = createRoute({
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: {
-    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }),
+    query: PageQuery,
   },
   responses: { 200: jsonContent(listOf(ReportSchema, "ReportList"), "A page"), ...errorResponses(400, 401, 403) },
 });
@@ -63,7 +63,7 @@ const versionsRouteDef = createRoute({
   middleware: [requireScope("reports:read")] as const,
   request: {
     params: IdParam,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }),
+    query: PageQuery,
   },
   responses: { 200: jsonContent(listOf(ReportVersionSchema, "ReportVersionList"), "A page"), ...errorResponses(400, 401, 403, 404) },
 });
@@ -144,8 +144,7 @@ const importRouteDef = createRoute({
   },
 });
 
-const isIdCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
-const isVersionCursor = (v: unknown): v is { v: number } => typeof v === "object" && v !== null && typeof (v as { v?: unknown }).v === "number";
+const isVersionCursor = cursorWith("v", "number");
 
 function decodeContent(content: string, encoding: "utf8" | "base64"): Uint8Array {
   if (encoding === "utf8") return new TextEncoder().encode(content);

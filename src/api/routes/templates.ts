@@ -5,12 +5,12 @@ import { newId } from "../../engine/ids";
 import { ReportRenderError, renderReport } from "../../reports/render";
 import { assertValidTemplate, findTemplate, toTemplate } from "../../reports/templates";
 import { bindVariables } from "../../reports/variables";
-import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { CreateTemplateSchema, PreviewSchema, TemplateSchema, UpdateTemplateSchema } from "../../schemas/template";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
@@ -31,7 +31,7 @@ const listRouteDef = createRoute({
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
   request: {
-    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }),
+    query: PageQuery,
   },
   responses: { 200: jsonContent(listOf(TemplateSchema, "TemplateList"), "A page"), ...errorResponses(400, 401, 403) },
 });
@@ -79,8 +79,6 @@ const previewRouteDef = createRoute({
   },
 });
 
-const isCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
-
 function nameTaken(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed: templates\.tenant, templates\.name/.test(`${err.message} ${String(err.cause ?? "")}`);
 }
@@ -115,7 +113,7 @@ export const templatesApi = newRouter()
   .openapi(listRouteDef, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const tenant = c.get("principal").tenant;
-    const after = cursor ? decodeCursor(cursor, isCursor).id : undefined;
+    const after = cursor ? decodeCursor(cursor, isIdCursor).id : undefined;
     const rows = await c
       .get("db")
       .select()

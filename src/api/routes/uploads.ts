@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { CompleteMultipartSchema, PartParams, SimpleUploadQuery, StartMultipartSchema, UploadSchema, UploadedPartSchema } from "../../schemas/upload";
 import {
   MAX_SIMPLE_UPLOAD_BYTES,
@@ -17,7 +17,7 @@ import {
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { requireScope } from "../middleware/auth";
-import { decodeCursor, pageOf } from "../pagination";
+import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 /** Part bodies are limited by R2 (5 GiB) and, in practice, by the Worker's request size. */
 const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
@@ -70,7 +70,7 @@ const listRouteDef = createRoute({
   summary: "List uploads, newest first",
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
-  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(300).optional() }) },
+  request: { query: PageQuery },
   responses: { 200: jsonContent(listOf(UploadSchema, "UploadList"), "A page"), ...errorResponses(400, 401, 403) },
 });
 
@@ -114,8 +114,6 @@ function declaredLength(c: { req: { header(name: string): string | undefined } }
   return length;
 }
 
-const isCursor = (v: unknown): v is { id: string } => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string";
-
 export const uploadsApi = newRouter()
   .openapi(simpleRouteDef, async (c) => {
     const { name } = c.req.valid("query");
@@ -148,7 +146,7 @@ export const uploadsApi = newRouter()
   })
   .openapi(listRouteDef, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const before = cursor ? decodeCursor(cursor, isCursor).id : null;
+    const before = cursor ? decodeCursor(cursor, isIdCursor).id : null;
     const rows = await listUploads(c.env, c.get("principal").tenant, before, limit + 1);
     return c.json(pageOf(rows, limit, toUpload, (r) => ({ id: r.id })), 200);
   })
