@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DOCUMENT_COLUMNS, type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
 import { newId } from "../../engine/ids";
 import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { findUpload } from "../../uploads/store";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
@@ -43,15 +43,13 @@ const DocumentSchema = z
   })
   .openapi("Document");
 
-const json = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
-
 const registerRouteDef = createRoute({
   method: "post",
   path: "/",
   summary: "Register an uploaded file as a document of a collection; a document.ingest job indexes it",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: json(RegisterSchema),
+  request: jsonBody(RegisterSchema),
   responses: { 202: jsonContent(DocumentSchema, "Registered; its job is queued"), ...errorResponses(400, 401, 403, 422) },
 });
 
@@ -61,7 +59,7 @@ const registerBatchRouteDef = createRoute({
   summary: "Register up to 100 documents at once (all or nothing)",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: json(z.object({ documents: z.array(RegisterSchema).min(1).max(MAX_PER_BATCH) })),
+  request: jsonBody(z.object({ documents: z.array(RegisterSchema).min(1).max(MAX_PER_BATCH) })),
   responses: { 202: jsonContent(z.object({ items: z.array(DocumentSchema) }), "Registered"), ...errorResponses(400, 401, 403, 422) },
 });
 
@@ -110,7 +108,7 @@ const deleteBatchRouteDef = createRoute({
   summary: "Delete up to 100 documents at once",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: json(z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_PER_BATCH) })),
+  request: jsonBody(z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_PER_BATCH) })),
   responses: { 200: jsonContent(z.object({ deleted: z.number().int(), missing: z.array(z.string()) }), "Deleted"), ...errorResponses(400, 401, 403) },
 });
 

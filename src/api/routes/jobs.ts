@@ -6,7 +6,7 @@ import { cancelJob, findJob, requeueJob } from "../../engine/control";
 import { idLowerBound } from "../../engine/ids";
 import { toAttempt, toJob } from "../../engine/job-view";
 import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
 import {
   AttemptListSchema,
   BatchResultSchema,
@@ -40,7 +40,7 @@ const submitRoute = createRoute({
   summary: "Submit a job",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_JOB_BODY_BYTES)] as const,
-  request: { body: { required: true, content: { "application/json": { schema: SubmitJobSchema } } } },
+  request: jsonBody(SubmitJobSchema),
   responses: {
     202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
     200: jsonContent(JobSchema, "A job with this idempotency key already exists"),
@@ -54,7 +54,7 @@ const batchRoute = createRoute({
   summary: "Submit up to 1,000 jobs at once (all or nothing)",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
-  request: { body: { required: true, content: { "application/json": { schema: SubmitBatchSchema } } } },
+  request: jsonBody(SubmitBatchSchema),
   responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 413, 422) },
 });
 

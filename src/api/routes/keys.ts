@@ -3,7 +3,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys } from "../../db/schema";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
-import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
 import { SCOPES, newRouter } from "../context";
 import { sha256Hex } from "../crypto";
 import { mintKey } from "../keys";
@@ -39,7 +39,7 @@ const createRouteDef = createRoute({
   summary: "Create an API key for a tenant (the key is returned once)",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: CreateKeySchema } } } },
+  request: jsonBody(CreateKeySchema),
   responses: { 201: jsonContent(CreatedKeySchema, "Created"), ...errorResponses(400, 401, 403) },
 });
 

@@ -6,7 +6,7 @@ import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
 import { REPORT_COLUMNS, type ReportRow, VERSION_COLUMNS, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
-import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams } from "../../schemas/report";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
@@ -22,7 +22,7 @@ const storeRouteDef = createRoute({
   summary: "Store a report version directly (the report is created if new)",
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: StoreReportSchema } } } },
+  request: jsonBody(StoreReportSchema),
   responses: {
     201: jsonContent(StoredVersionSchema, "A new version"),
     200: jsonContent(StoredVersionSchema, "The content equals the latest version: nothing was stored"),

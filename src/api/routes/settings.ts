@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses, jsonContent } from "../../schemas/common";
+import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
 import { newRouter } from "../context";
 import { requireScope } from "../middleware/auth";
 
@@ -26,7 +26,7 @@ const putRouteDef = createRoute({
   summary: "Change the tenant's settings",
   tags: ["settings"],
   middleware: [requireScope("reports:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: SettingsSchema } } } },
+  request: jsonBody(SettingsSchema),
   responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(400, 401, 403) },
 });
 

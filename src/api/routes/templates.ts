@@ -1,18 +1,16 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { templates } from "../../db/schema";
 import { newId } from "../../engine/ids";
 import { ReportRenderError, renderReport } from "../../reports/render";
 import { assertValidTemplate, findTemplate, toTemplate } from "../../reports/templates";
 import { bindVariables } from "../../reports/variables";
-import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { CreateTemplateSchema, PreviewSchema, TemplateSchema, UpdateTemplateSchema } from "../../schemas/template";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
-
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 const createRouteDef = createRoute({
   method: "post",
@@ -20,7 +18,7 @@ const createRouteDef = createRoute({
   summary: "Save a report template (refused with line and column if it does not parse)",
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
-  request: body(CreateTemplateSchema),
+  request: jsonBody(CreateTemplateSchema),
   responses: { 201: jsonContent(TemplateSchema, "Saved"), ...errorResponses(400, 401, 403, 409, 422) },
 });
 
@@ -52,7 +50,7 @@ const patchRouteDef = createRoute({
   summary: "Change a template",
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
-  request: { params: IdParam, ...body(UpdateTemplateSchema) },
+  request: { params: IdParam, ...jsonBody(UpdateTemplateSchema) },
   responses: { 200: jsonContent(TemplateSchema, "Changed"), ...errorResponses(400, 401, 403, 404, 409, 422) },
 });
 
@@ -72,7 +70,7 @@ const previewRouteDef = createRoute({
   summary: "Render a template with the given variables without storing anything",
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
-  request: { params: IdParam, ...body(PreviewSchema) },
+  request: { params: IdParam, ...jsonBody(PreviewSchema) },
   responses: {
     200: { description: "The rendered report, in the template's format" },
     ...errorResponses(400, 401, 403, 404, 422),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdParam, PageQuery, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { CompleteMultipartSchema, PartParams, SimpleUploadQuery, StartMultipartSchema, UploadSchema, UploadedPartSchema } from "../../schemas/upload";
 import {
   MAX_SIMPLE_UPLOAD_BYTES,
@@ -40,7 +40,7 @@ const startRouteDef = createRoute({
   summary: "Start a multipart upload for a large file",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: StartMultipartSchema } } } },
+  request: jsonBody(StartMultipartSchema),
   responses: { 201: jsonContent(UploadSchema, "Started: upload parts, then complete"), ...errorResponses(400, 401, 403) },
 });
 
@@ -60,7 +60,7 @@ const completeRouteDef = createRoute({
   summary: "Complete a multipart upload from its parts (the whole file's SHA-256 is computed)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
-  request: { params: IdParam, body: { required: true, content: { "application/json": { schema: CompleteMultipartSchema } } } },
+  request: { params: IdParam, ...jsonBody(CompleteMultipartSchema) },
   responses: { 200: jsonContent(UploadSchema, "Stored"), ...errorResponses(400, 401, 403, 404, 409, 422) },
 });
 
