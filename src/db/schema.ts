@@ -41,6 +41,17 @@ export const jobs = sqliteTable(
     progressPercent: real("progress_percent").notNull().default(0),
     progressStage: text("progress_stage"),
     progressMessage: text("progress_message"),
+    /** Jobs sharing a key (per tenant) run at most `concurrencyLimit` at once. */
+    concurrencyKey: text("concurrency_key"),
+    concurrencyLimit: integer("concurrency_limit"),
+    /** 1 when the job must win a concurrency slot (its key's or its tenant's) before it starts. */
+    gated: integer("gated").notNull().default(0),
+    /** While the job is queued, submissions with the same key update it instead of adding a job. */
+    debounceKey: text("debounce_key"),
+    /** A debounced job starts no later than this, however many submissions keep pushing it back. */
+    debounceDeadline: integer("debounce_deadline"),
+    /** For a job whose type is throttled: `<action>\n<key>`, the rate limit its start counts against. */
+    throttleKey: text("throttle_key"),
   },
   (t) => [
     index("jobs_tenant_id").on(t.tenant, t.id),
@@ -54,6 +65,9 @@ export const jobs = sqliteTable(
     index("jobs_running_heartbeat").on(t.heartbeatAt).where(sql`status = 'running'`),
     index("jobs_active_lane").on(t.priority, t.status, t.runAt).where(sql`status IN ('queued', 'retrying', 'running')`),
     uniqueIndex("jobs_tenant_idempotency").on(t.tenant, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    index("jobs_concurrency").on(t.tenant, t.concurrencyKey, t.status).where(sql`concurrency_key IS NOT NULL`),
+    index("jobs_tenant_gated").on(t.tenant, t.status).where(sql`gated = 1`),
+    uniqueIndex("jobs_tenant_debounce").on(t.tenant, t.debounceKey).where(sql`debounce_key IS NOT NULL AND status = 'queued'`),
   ],
 );
 
@@ -261,8 +275,81 @@ export const tenantSettings = sqliteTable("tenant_settings", {
   tenant: text("tenant").primaryKey(),
   /** Versions kept per report by the scheduled cleanup; null keeps them all. */
   reportKeepVersions: integer("report_keep_versions"),
+  /** Finished jobs older than this many days are deleted by housekeeping; null means the platform default. */
+  jobRetentionDays: integer("job_retention_days"),
+  /** At most this many of the tenant's jobs run at once; null means no tenant-wide limit. */
+  concurrencyLimit: integer("concurrency_limit"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** What housekeeping removed per tenant, for the stats. */
+export const housekeeping = sqliteTable("housekeeping", {
+  tenant: text("tenant").primaryKey(),
+  jobsDeleted: integer("jobs_deleted").notNull().default(0),
+  lastRunAt: integer("last_run_at"),
+  lastDeleted: integer("last_deleted").notNull().default(0),
+});
+
+/**
+ * Periodic jobs: a cron expression in a time zone, or a fixed interval, and the job to submit.
+ * `nextRunAt` is the first instant not yet fired; null once the schedule has ended.
+ */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    cron: text("cron"),
+    timezone: text("timezone").notNull().default("UTC"),
+    intervalMs: integer("interval_ms"),
+    /** JSON of the job to submit: type, input, priority, tags and the other submit options. */
+    job: text("job").notNull(),
+    enabled: integer("enabled").notNull().default(1),
+    startsAt: integer("starts_at"),
+    endsAt: integer("ends_at"),
+    misfire: text("misfire", { enum: ["skip", "catch_up"] }).notNull().default("skip"),
+    catchUpLimit: integer("catch_up_limit").notNull().default(10),
+    nextRunAt: integer("next_run_at"),
+    lastRunAt: integer("last_run_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("schedules_tenant_name").on(t.tenant, t.name),
+    index("schedules_tenant_id").on(t.tenant, t.id),
+    index("schedules_due").on(t.nextRunAt).where(sql`enabled = 1 AND next_run_at IS NOT NULL`),
+  ],
+);
+
+/** One row per fired instant: the primary key makes each instant fire once, however often the trigger runs. */
+export const scheduleRuns = sqliteTable(
+  "schedule_runs",
+  {
+    scheduleId: text("schedule_id").notNull(),
+    instant: integer("instant").notNull(),
+    /** `schedule` (on time), `catch_up` (missed while the platform was down) or `manual` (POST .../trigger). */
+    trigger: text("trigger", { enum: ["schedule", "catch_up", "manual"] }).notNull(),
+    tenant: text("tenant").notNull(),
+    jobId: text("job_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.instant] })],
+);
+
+/** A tenant's rate-limit rule for one action (a job type, or `refresh`); overrides the job type's default. */
+export const rateLimitRules = sqliteTable(
+  "rate_limit_rules",
+  {
+    tenant: text("tenant").notNull(),
+    action: text("action").notNull(),
+    limit: integer("limit").notNull(),
+    windowMs: integer("window_ms").notNull(),
+    mode: text("mode", { enum: ["reject", "throttle"] }).notNull().default("reject"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.action] })],
+);
 
 /** Documents registered into a tenant's collections, and where their ingestion stands. */
 export const documents = sqliteTable(
@@ -300,4 +387,20 @@ export const documentChunks = sqliteTable(
     text: text("text").notNull(),
   },
   (t) => [uniqueIndex("document_chunks_doc_seq").on(t.documentId, t.seq)],
+);
+
+/**
+ * The sliding-window log behind rate limits: one row per submission accepted under a `reject` rule
+ * and per start under a `throttle` rule. Rows older than the longest window are pruned.
+ */
+export const rateLimitHits = sqliteTable(
+  "rate_limit_hits",
+  {
+    tenant: text("tenant").notNull(),
+    action: text("action").notNull(),
+    key: text("key").notNull(),
+    at: integer("at").notNull(),
+    jobId: text("job_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.action, t.key, t.at, t.jobId] }), index("rate_limit_hits_at").on(t.at)],
 );

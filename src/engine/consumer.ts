@@ -5,7 +5,8 @@ import { publishAll } from "./events";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
 import { runDirect } from "./run-direct";
-import { type ClaimedJob, claimStatements } from "./state";
+import { holdBackStatements, promote } from "./gates";
+import { type ClaimedJob, claimStatements, claimedBy } from "./state";
 import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
 
 /** The most jobs one consumer invocation claims; messages beyond it are announced again. */
@@ -44,7 +45,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   const token = newId("claim", now);
   let claimed: ClaimedJob[];
   try {
-    claimed = rowsOf<ClaimedJob>(await env.DB.batch(claimStatements(sql, ids, token, now)), 0);
+    claimed = claimedBy(await env.DB.batch(claimStatements(env.DB, ids, token, now)));
   } catch (err) {
     console.error("claiming jobs failed; the batch will be redelivered", err);
     for (const id of ids) deliveries.retry(id, CLAIM_FAILED_RETRY_SECONDS);
@@ -56,7 +57,9 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   if (unclaimed.length > 0) {
     const unseen = await deferUnclaimed(env, sql, unclaimed, deliveries, lane, now);
     for (const id of unclaimed) {
-      if (unseen.has(id)) deliveries.retry(id, UNSEEN_RETRY_SECONDS);
+      // Waits grow with the message's age: a submit still writing shows up within moments, while a
+      // refused one (its message went out beside the write) never will.
+      if (unseen.has(id)) deliveries.retry(id, Math.max(UNSEEN_RETRY_SECONDS, Math.ceil((now - deliveries.lastSentAt(id)) / 2_000)));
       else deliveries.ack(id);
     }
   }
@@ -101,18 +104,22 @@ const UNSEEN_JOB_PATIENCE_MS = 60_000;
  * Returns the ids whose messages should be retried.
  */
 async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: Deliveries, lane: Priority | undefined, now: number) {
-  const { results: rows } = await sql`
-    SELECT id, status, durable, run_at AS runAt, priority FROM jobs
-    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`.all<{
-    id: string;
-    status: string;
-    durable: number;
-    runAt: number;
-    priority: Priority;
-  }>();
+  const idsJson = JSON.stringify(ids);
+  const results = await env.DB.batch([
+    ...holdBackStatements(env.DB, idsJson, now),
+    sql`
+      SELECT id, status, durable, run_at AS runAt, priority FROM jobs
+      WHERE id IN (SELECT value FROM json_each(${idsJson}))`,
+  ]);
+  const waitingForSlot = rowsOf<{ id: string }>(results, 0).map((r) => r.id);
+  const rows = rowsOf<{ id: string; status: string; durable: number; runAt: number; priority: Priority }>(results, 2);
   const waiting = rows.filter((r) => r.status === "queued" || (r.status === "retrying" && r.durable === 0));
+  // Held back by a throttle: due again later, like any early job.
   const early = waiting.filter((r) => r.runAt > now);
-  const parked = waiting.filter((r) => r.runAt <= now);
+  const held = new Set(waitingForSlot);
+  const parked = waiting.filter((r) => r.runAt <= now && !held.has(r.id));
+  // The slots these wait for may be free for better-ranked parked jobs than these.
+  await promote(env, waitingForSlot, now);
   await redispatch(env, early, now);
   if (parked.length > 0) {
     // Parked: no message is due for them. Resuming the lane (or the sweeper) announces them again.
@@ -135,8 +142,8 @@ const CREATE_BATCH_LIMIT = 100;
 async function startWorkflows(env: Env, jobs: ClaimedJob[]) {
   for (let i = 0; i < jobs.length; i += CREATE_BATCH_LIMIT) {
     const instances = jobs.slice(i, i + CREATE_BATCH_LIMIT).map((job) => {
-      const { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched } = job;
-      const snapshot = { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched };
+      const { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated } = job;
+      const snapshot = { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated };
       const params: DurableJobParams = { jobId: job.id, series: job.series, claimToken: job.claimToken };
       return {
         id: workflowInstanceId(job.id, job.series),

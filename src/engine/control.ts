@@ -5,6 +5,7 @@ import { attempts, batchItems, deadLetters, jobs } from "../db/schema";
 import { workflowInstanceId } from "../workflows/instance";
 import { dispatchOrLeaveToSweeper } from "./dispatch";
 import { TERMINAL, publish } from "./events";
+import { promote } from "./gates";
 import type { Priority } from "./lanes";
 
 export async function findJob(db: Database, tenant: string, id: string): Promise<JobRow> {
@@ -43,6 +44,8 @@ export async function cancelJob(env: Env, db: Database, tenant: string, id: stri
     }
   }
   if (row.watched === 1) await publish(env, id, [{ type: "status", status: "cancelled", attempt: row.attempts }]);
+  // Its slot (or its place in line) is free for the next waiting job.
+  if (row.gated === 1) await promote(env, [id], now);
   return row;
 }
 

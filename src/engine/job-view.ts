@@ -22,6 +22,8 @@ export function toJob(row: JobRow): Job {
     progress: { percent: row.progressPercent, stage: row.progressStage, message: row.progressMessage },
     tags: JSON.parse(row.tags),
     idempotencyKey: row.idempotencyKey,
+    concurrencyKey: row.concurrencyKey,
+    debounceKey: row.debounceKey,
     runAt: iso(row.runAt),
     createdAt: iso(row.createdAt),
     startedAt: isoOrNull(row.startedAt),

@@ -1,6 +1,7 @@
 import { rawSql, rowsOf } from "../db/raw";
 import type { Priority } from "./lanes";
 import { dispatchOrLeaveToSweeper } from "./dispatch";
+import { announcePromoted, promoteStatement } from "./gates";
 import type { ErrorInfo } from "./errors";
 import { type JobEvent, publishAll } from "./events";
 import type { AttemptResult } from "./run-attempt";
@@ -17,6 +18,8 @@ export interface SettleInput {
     backoff: string;
     priority: string;
     durable: number;
+    /** 1 when the job holds a gate's slot: settling it may let a waiting job in. */
+    gated?: number;
   };
   result: AttemptResult;
   progress?: { percent: number; stage: string | null; message: string | null };
@@ -67,7 +70,14 @@ export async function settle(
   const settlements = inputs.map((i) => decide(i, now));
   const sql = rawSql(env.DB);
   const { jobUpdates, rest } = settleStatements(sql, settlements, now);
-  const results = await env.DB.batch([...jobUpdates, ...rest, ...logStatements(sql, logs)]);
+  const gated = inputs.filter((i) => i.job.gated === 1).map((i) => i.job.id);
+  const results = await env.DB.batch([
+    ...jobUpdates,
+    ...rest,
+    ...logStatements(sql, logs),
+    ...(gated.length > 0 ? [promoteStatement(env.DB, gated, now)] : []),
+  ]);
+  if (gated.length > 0) await announcePromoted(env, results[results.length - 1]);
 
   const applied = new Map<string, { watched: number }>();
   jobUpdates.forEach((_, i) => {

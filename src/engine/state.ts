@@ -1,4 +1,5 @@
-import type { RawSql } from "../db/raw";
+import { type RawSql, rawSql, rowsOf } from "../db/raw";
+import { gatedClaimStatement, throttleStartsStatement } from "./gates";
 import { jsonChunks } from "./json-chunks";
 
 /**
@@ -30,28 +31,40 @@ export interface ClaimedJob {
   series: number;
   watched: number;
   claimToken: string;
+  /** 1 when the job held a concurrency slot or throttle start: settling it may let a waiting job in. */
+  gated: number;
 }
 
 /**
- * queued|retrying -> running for those of `ids` that are due and whose lane is not paused. A durable
- * job that is retrying belongs to its Workflow, which claims its next attempt itself.
+ * queued|retrying -> running for those of `ids` that are due and whose lane is not paused, and, for
+ * gated jobs, that get through their gates (see gates.ts). A durable job that is retrying belongs
+ * to its Workflow, which claims its next attempt itself.
  */
-export function claimStatements(sql: RawSql, ids: string[], token: string, now: number) {
+export function claimStatements(db: D1Database, ids: string[], token: string, now: number) {
+  const sql = rawSql(db);
+  const idsJson = JSON.stringify(ids);
   return [
     sql`
       UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ${now}),
              heartbeat_at = ${now}, claim_token = ${token}, dispatch_due_at = NULL
-      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
+      WHERE id IN (SELECT value FROM json_each(${idsJson})) AND gated = 0
         AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0)) AND run_at <= ${now}
         AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
       RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
-                timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken`,
+                timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken, gated`,
+    gatedClaimStatement(db, idsJson, token, now),
     sql`
       INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
       SELECT id, series, attempts, ${now}, 'running' FROM jobs
-      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND +claim_token = ${token}
+      WHERE id IN (SELECT value FROM json_each(${idsJson})) AND +claim_token = ${token}
       ON CONFLICT DO NOTHING`,
+    throttleStartsStatement(db, idsJson, token, now),
   ];
+}
+
+/** The jobs a `claimStatements` batch took. */
+export function claimedBy(results: D1Result[]): ClaimedJob[] {
+  return [...rowsOf<ClaimedJob>(results, 0), ...rowsOf<ClaimedJob>(results, 1)];
 }
 
 export type SettledStatus = "completed" | "retrying" | "failed";

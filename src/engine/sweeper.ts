@@ -2,6 +2,7 @@ import { type RawSql, rawSql, rowsOf } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
 import { redispatch } from "./dispatch";
 import type { Priority } from "./lanes";
+import { promote } from "./gates";
 import { settle } from "./settle";
 
 /** How late a queue message may be before the sweeper assumes it was lost. */
@@ -22,13 +23,14 @@ interface QuietRow {
   backoff: string;
   durable: number;
   claimToken: string | null;
+  gated: number;
 }
 
 /** Running jobs whose holder stopped heartbeating past their timeout: the consumer that ran them died. */
 async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results } = await sql`
     SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-           claim_token AS claimToken
+           claim_token AS claimToken, gated
     FROM jobs
     WHERE status = 'running' AND heartbeat_at < ${now} - timeout_ms - ${STUCK_GRACE_MS} AND durable = 0
     LIMIT ${SWEEP_LIMIT}`.all<QuietRow>();
@@ -68,10 +70,10 @@ async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<num
   const quietSince = now - DURABLE_QUIET_MS;
   const [running, retrying] = await env.DB.batch([
     sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-               claim_token AS claimToken
+               claim_token AS claimToken, gated
         FROM jobs WHERE status = 'running' AND heartbeat_at < ${quietSince} AND durable = 1 LIMIT ${SWEEP_LIMIT}`,
     sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-               claim_token AS claimToken
+               claim_token AS claimToken, gated
         FROM jobs WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying'
           AND durable = 1 AND run_at < ${quietSince} LIMIT ${SWEEP_LIMIT}`,
   ]);
@@ -108,10 +110,24 @@ async function redispatchOverdue(env: Env, sql: RawSql, now: number): Promise<nu
     WHERE status IN ('queued', 'retrying')
       AND (dispatch_due_at IS NULL OR dispatch_due_at < ${now - DISPATCH_GRACE_MS})
       AND NOT (status = 'retrying' AND durable = 1 AND claim_token IS NULL AND dispatch_due_at IS NULL)
+      AND NOT (gated = 1 AND dispatch_due_at IS NULL)
       AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
     LIMIT ${SWEEP_LIMIT}`.all<{ id: string; priority: Priority; runAt: number }>();
   await redispatch(env, overdue, now);
   return overdue.length;
+}
+
+/**
+ * Parked gated jobs whose slot is free but whose promotion was lost (a crash between a settle and
+ * its announcement, a job recovered above): promote them now.
+ */
+async function promoteParked(env: Env, sql: RawSql, now: number): Promise<number> {
+  const { results } = await sql`
+    SELECT id FROM jobs
+    WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND gated = 1 AND run_at <= ${now}
+    LIMIT ${SWEEP_LIMIT}`.all<{ id: string }>();
+  await promote(env, results.map((r) => r.id), now);
+  return results.length;
 }
 
 export interface SweepReport {
@@ -126,5 +142,6 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const stuck = await recoverStuck(env, sql, now);
   const durable = await reconcileDurable(env, sql, now);
   const redispatched = await redispatchOverdue(env, sql, now);
+  await promoteParked(env, sql, now);
   return { stuck, durable, redispatched };
 }

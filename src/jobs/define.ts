@@ -29,6 +29,14 @@ export interface JobContext {
   log(message: string, level?: LogLevel): void;
 }
 
+export interface RateLimitRule {
+  /** Submissions allowed per window. */
+  limit: number;
+  windowMs: number;
+  /** `reject` answers 429; `throttle` accepts and delays starts so at most `limit` start per window. */
+  mode?: "reject" | "throttle";
+}
+
 export interface RetryOptions {
   maxAttempts?: number;
   backoff?: Partial<Backoff>;
@@ -46,6 +54,16 @@ export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Result = un
    * May depend on the input. Everything else runs straight in the queue consumer.
    */
   durable?: boolean | ((input: z.output<Schema>) => boolean);
+  /**
+   * At most `limit` jobs of this type with the same key run at once (per tenant). `key` derives
+   * the key from the input; a job's own `concurrencyKey` / `concurrencyLimit` override both.
+   */
+  concurrency?: { limit: number; key?: (input: z.output<Schema>) => string | undefined };
+  /**
+   * The default rate limit on submitting jobs of this type, per tenant (or per `key`, derived from
+   * the input unless the request names a `rateLimitKey`). Tenants override it through the API.
+   */
+  rateLimit?: RateLimitRule & { key?: (input: z.output<Schema>) => string | undefined };
   run(input: z.output<Schema>, ctx: JobContext): Promise<Result>;
 }
 

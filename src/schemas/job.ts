@@ -13,6 +13,17 @@ export const JobStatusSchema = z.enum(JOB_STATUSES).openapi("JobStatus");
 export const MAX_TIMEOUT_MS = 15 * 60_000;
 export const MAX_DURABLE_TIMEOUT_MS = 24 * 3_600_000;
 
+export const MAX_DEBOUNCE_MS = 7 * 86_400_000;
+
+export const DebounceSchema = z
+  .object({
+    key: z.string().min(1).max(200),
+    periodMs: z.number().int().min(1).max(MAX_DEBOUNCE_MS).describe("Runs this long after the last submission with the key."),
+    maxWaitMs: z.number().int().min(1).max(MAX_DEBOUNCE_MS).optional().describe("Runs no later than this long after the first one."),
+  })
+  .strict()
+  .openapi("Debounce");
+
 export const SubmitJobSchema = z
   .object({
     type: z.string().min(1).max(100).openapi({ example: "simulate" }),
@@ -25,6 +36,10 @@ export const SubmitJobSchema = z
     timeoutMs: z.number().int().min(100).max(MAX_DURABLE_TIMEOUT_MS).optional(),
     tags: z.array(z.string().min(1).max(64)).max(20).default([]),
     idempotencyKey: z.string().min(1).max(200).optional(),
+    concurrencyKey: z.string().min(1).max(200).optional().describe("Jobs of the tenant sharing this key run at most `concurrencyLimit` at once."),
+    concurrencyLimit: z.number().int().min(1).max(1_000).optional().describe("Overrides the job type's limit for this key (default 1)."),
+    debounce: DebounceSchema.optional(),
+    rateLimitKey: z.string().min(1).max(200).optional().describe("Counts this submission against this key's rate limit (e.g. a user id) instead of the tenant's."),
   })
   .strict()
   .refine((v) => v.runAt === undefined || v.delayMs === undefined, {
@@ -66,6 +81,8 @@ export const JobSchema = z
     progress: ProgressSchema,
     tags: z.array(z.string()),
     idempotencyKey: z.string().nullable(),
+    concurrencyKey: z.string().nullable(),
+    debounceKey: z.string().nullable(),
     runAt: IsoTimestamp,
     createdAt: IsoTimestamp,
     startedAt: IsoTimestamp.nullable(),

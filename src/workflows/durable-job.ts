@@ -68,7 +68,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
       shown.current = scope.shown;
       const settleInput: SettleInput = {
-        job: { id: jobId, claimToken, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1 },
+        job: { id: jobId, claimToken, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1, gated: job.gated },
         result,
         progress: scope.progress,
       };
@@ -109,7 +109,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
   private async loadJob(jobId: string): Promise<DurableJobSnapshot> {
     const row = await this.env.DB.prepare(
       `SELECT tenant, type, input, attempts AS attempt, max_attempts AS maxAttempts, timeout_ms AS timeoutMs,
-              coalesce(backoff, '{}') AS backoff, priority, watched FROM jobs WHERE id = ?`,
+              coalesce(backoff, '{}') AS backoff, priority, watched, gated FROM jobs WHERE id = ?`,
     )
       .bind(jobId)
       .first<DurableJobSnapshot>();

@@ -14,6 +14,7 @@ export interface DurableJobSnapshot {
   backoff: string;
   priority: string;
   watched: number;
+  gated?: number;
 }
 
 export interface DurableJobParams {

@@ -263,12 +263,24 @@ describe("scopes", () => {
     expect(lanes.items.find((l: { lane: string }) => l.lane === "normal").paused).toBe(false);
   });
 
-  it("a key with the admin scope can manage keys and lanes", async () => {
-    const { key } = await newTenant(["admin"]);
-    const created = await json(await api("/keys", { key, body: { name: "by-admin", tenant: "other-1" } }), 201);
-    expect(created.tenant).toBe("other-1");
-    expect(await json(await api("/queues/low/pause", { key, method: "POST" }), 200)).toEqual({ lane: "low", paused: true });
-    expect(await json(await api("/queues/low/resume", { key, method: "POST" }), 200)).toEqual({ lane: "low", paused: false });
+  it("a tenant's admin key manages its own tenant's keys, and nothing of other tenants or the lanes", async () => {
+    const { key, tenant } = await newTenant(["admin"]);
+    const created = await json(await api("/keys", { key, body: { name: "by-admin", tenant } }), 201);
+    expect(created.tenant).toBe(tenant);
+    await json(await api("/keys", { key, body: { name: "elsewhere", tenant: "other-1" } }), 403);
+    const other = await newTenantKey("other-2", ["jobs:read"]);
+    await json(await api(`/keys/${other.id}`, { key, method: "DELETE" }), 404);
+    const listed = await json(await api("/keys?tenant=other-2", { key }), 200);
+    expect(listed.items.map((k: { tenant: string }) => k.tenant)).toEqual(expect.arrayContaining([tenant]));
+    expect(listed.items.every((k: { tenant: string }) => k.tenant === tenant)).toBe(true);
+    await json(await api("/queues/low/pause", { key, method: "POST" }), 403);
+  });
+
+  it("the platform's admin key manages any tenant's keys and the lanes", async () => {
+    const created = await json(await api("/keys", { body: { name: "by-platform", tenant: "other-3" } }), 201);
+    expect(created.tenant).toBe("other-3");
+    expect(await json(await api("/queues/low/pause", { method: "POST" }), 200)).toEqual({ lane: "low", paused: true });
+    expect(await json(await api("/queues/low/resume", { method: "POST" }), 200)).toEqual({ lane: "low", paused: false });
   });
 });
 

@@ -6,7 +6,9 @@ import { api, json, newTenant, submit, waitFor, waitForStatus } from "./helpers"
 
 const JOB_FIELDS = [
   "attempts",
+  "concurrencyKey",
   "createdAt",
+  "debounceKey",
   "durable",
   "error",
   "finishedAt",
@@ -53,6 +55,8 @@ describe("POST /jobs", () => {
       progress: { percent: 0, stage: null, message: null },
       tags: ["a", "b"],
       idempotencyKey: null,
+      concurrencyKey: null,
+      debounceKey: null,
       runAt: job.createdAt,
       createdAt: expect.stringMatching(ISO_UTC),
       startedAt: null,
@@ -501,7 +505,7 @@ describe("operations endpoints", () => {
     await waitForStatus(key, ok.id, ["completed"]);
     await waitForStatus(key, bad.id, ["failed"]);
     const stats = await json(await api("/stats", { key }), 200);
-    expect(Object.keys(stats).sort()).toEqual(["byPriority", "byStatus", "byType", "durationMs", "lastHour", "successRate", "total"]);
+    expect(Object.keys(stats).sort()).toEqual(["byPriority", "byStatus", "byType", "durationMs", "housekeeping", "lastHour", "successRate", "total"]);
     expect(stats).toMatchObject({
       byStatus: { queued: 2, completed: 1, failed: 1 },
       byType: { simulate: 4 },
@@ -526,6 +530,7 @@ describe("operations endpoints", () => {
       successRate: null,
       durationMs: { p50: null, p95: null, sample: 0 },
       lastHour: { completed: 0, failed: 0, perMinute: 0 },
+      housekeeping: { retentionDays: 30, jobsDeleted: 0, lastRunAt: null, lastDeleted: 0 },
     });
   });
 

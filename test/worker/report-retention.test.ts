@@ -12,14 +12,15 @@ async function versionsOf(key: string, id: string) {
 describe("report retention", () => {
   it("reads and changes the tenant's settings, refusing bad values", async () => {
     const { key } = await reportsTenant();
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null } });
-    expect(await json(await api("/settings", { key, method: "PUT", body: { reports: { keepVersions: 3 } } }), 200)).toEqual({ reports: { keepVersions: 3 } });
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: 3 } });
+    const settings = (keepVersions: number | null) => ({ reports: { keepVersions }, jobs: { retentionDays: null, effectiveRetentionDays: 30, concurrencyLimit: null } });
+    expect(await json(await api("/settings", { key }), 200)).toEqual(settings(null));
+    expect(await json(await api("/settings", { key, method: "PUT", body: { reports: { keepVersions: 3 } } }), 200)).toEqual(settings(3));
+    expect(await json(await api("/settings", { key }), 200)).toEqual(settings(3));
     for (const body of [{}, { reports: { keepVersions: 0 } }, { reports: { keepVersions: "3" } }]) {
       expect((await api("/settings", { key, method: "PUT", body })).status, JSON.stringify(body)).toBe(400);
     }
     const other = await reportsTenant();
-    expect(await json(await api("/settings", { key: other.key }), 200)).toEqual({ reports: { keepVersions: null } });
+    expect(await json(await api("/settings", { key: other.key }), 200)).toEqual(settings(null));
   });
 
   it("the Cron Trigger keeps each report's newest versions as its tenant asks, and no other tenant's", async () => {

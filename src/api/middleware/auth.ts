@@ -61,6 +61,11 @@ export interface ScopeOptions {
  * stream, which also takes watch tokens) are open.
  */
 export function requireScope(scope: Scope, options: ScopeOptions = {}) {
+  return requireAnyScope([scope], options);
+}
+
+/** `requireScope` for routes that any one of `scopes` opens (a key needs one of them, not all). */
+export function requireAnyScope(scopes: readonly Scope[], options: ScopeOptions = {}) {
   return createMiddleware<AppEnv>(async function requireScopeMiddleware(c, next) {
     const key = bearerToken(c.req.header("authorization"));
     if (!key) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
@@ -68,9 +73,9 @@ export function requireScope(scope: Scope, options: ScopeOptions = {}) {
     if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
     c.set("principal", principal);
     // A revoked key is 401 whatever its scopes say, so liveness is settled before the scope.
-    const scoped = hasScope(principal, scope);
+    const scoped = scopes.some((scope) => hasScope(principal, scope));
     if (!scoped || !options.liveCheckedByWrite) await assertKeyLive(c.env, principal);
-    if (!scoped) throw new ApiError(403, "forbidden", `this key lacks the \`${scope}\` scope`);
+    if (!scoped) throw new ApiError(403, "forbidden", `this key lacks the ${scopes.map((s) => `\`${s}\``).join(" or ")} scope`);
     await next();
   });
 }

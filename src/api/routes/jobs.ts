@@ -150,7 +150,8 @@ export const jobsApi = newRouter()
     const request = c.req.valid("json");
     const tenant = c.get("principal").tenant;
     const rows = prepareJobs(tenant, [request], Date.now(), () => "");
-    const { jobs: [job], created: [created] } = await submitJobs(c.env, c.get("principal"), rows);
+    const { jobs: [job], created: [created], rateLimitHeaders } = await submitJobs(c.env, c.get("principal"), rows);
+    for (const [name, value] of Object.entries(rateLimitHeaders)) c.header(name, value);
     c.header("Location", `/api/v1/jobs/${job!.id}`);
     return c.json(toJob(job!), created ? 202 : 200);
   })
@@ -159,6 +160,7 @@ export const jobsApi = newRouter()
     const tenant = c.get("principal").tenant;
     const rows = prepareJobs(tenant, requests, Date.now(), (i) => `jobs.${i}.`);
     const outcome = await submitJobs(c.env, c.get("principal"), rows);
+    for (const [name, value] of Object.entries(outcome.rateLimitHeaders)) c.header(name, value);
     const created = outcome.created.filter(Boolean).length;
     return c.json({ items: outcome.jobs.map(toJob), created, existing: outcome.jobs.length - created }, 202);
   })

@@ -4,11 +4,11 @@ import { apiKeys } from "../../db/schema";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
 import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
-import { SCOPES, newRouter } from "../context";
+import { type Principal, SCOPES, newRouter } from "../context";
 import { sha256Hex } from "../crypto";
 import { mintKey } from "../keys";
-import { notFound } from "../errors";
-import { requireScope } from "../middleware/auth";
+import { ApiError, notFound } from "../errors";
+import { ADMIN_TENANT, requireScope } from "../middleware/auth";
 
 const KeySchema = z
   .object({
@@ -78,6 +78,7 @@ function toKey(row: typeof apiKeys.$inferSelect) {
 export const keysApi = newRouter()
   .openapi(createRouteDef, async (c) => {
     const body = c.req.valid("json");
+    assertOperatorOr(c.get("principal"), body.tenant);
     const id = newId("key");
     const scopes = [...new Set(body.scopes)];
     const key = await mintKey(c.env.SIGNING_SECRET, { id, tenant: body.tenant, scopes });
@@ -95,7 +96,11 @@ export const keysApi = newRouter()
     return c.json({ ...toKey(row), key }, 201);
   })
   .openapi(listRoute, async (c) => {
-    const { tenant, includeRevoked } = c.req.valid("query");
+    const query = c.req.valid("query");
+    const principal = c.get("principal");
+    // A tenant's admin key sees its own tenant's keys; the platform's admin key sees any.
+    const tenant = principal.tenant === ADMIN_TENANT ? query.tenant : principal.tenant;
+    const includeRevoked = query.includeRevoked;
     const rows = await c
       .get("db")
       .select()
@@ -107,7 +112,16 @@ export const keysApi = newRouter()
   })
   .openapi(revokeRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const [row] = await c.get("db").update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).returning();
+    const principal = c.get("principal");
+    const own = principal.tenant === ADMIN_TENANT ? undefined : eq(apiKeys.tenant, principal.tenant);
+    const [row] = await c.get("db").update(apiKeys).set({ revokedAt: Date.now() }).where(and(eq(apiKeys.id, id), own)).returning();
     if (!row) throw notFound(`key ${id}`);
     return c.json(toKey(row), 200);
   });
+
+/** The platform's admin key acts for any tenant; a tenant's admin key only for its own tenant. */
+function assertOperatorOr(principal: Principal, tenant: string) {
+  if (principal.tenant !== ADMIN_TENANT && principal.tenant !== tenant) {
+    throw new ApiError(403, "forbidden", "a tenant's admin key manages its own tenant's keys only");
+  }
+}

@@ -6,8 +6,9 @@ import { redispatch } from "../../engine/dispatch";
 import { PRIORITIES, type Priority } from "../../engine/lanes";
 import { errorResponses, jsonContent } from "../../schemas/common";
 import { PrioritySchema } from "../../schemas/job";
-import { newRouter } from "../context";
-import { hasScope, requireScope } from "../middleware/auth";
+import { type Principal, newRouter } from "../context";
+import { ApiError } from "../errors";
+import { ADMIN_TENANT, hasScope, requireScope } from "../middleware/auth";
 
 const LaneSchema = z
   .object({
@@ -93,11 +94,13 @@ export const queuesApi = newRouter()
     return c.json({ scope: platform ? ("platform" as const) : ("tenant" as const), items }, 200);
   })
   .openapi(pauseRoute, async (c) => {
+    assertPlatformAdmin(c.get("principal"));
     const { lane } = c.req.valid("param");
     await setPaused(c.get("db"), lane, true);
     return c.json({ lane, paused: true }, 200);
   })
   .openapi(resumeRoute, async (c) => {
+    assertPlatformAdmin(c.get("principal"));
     const { lane } = c.req.valid("param");
     const db = c.get("db");
     await setPaused(db, lane, false);
@@ -109,3 +112,8 @@ export const queuesApi = newRouter()
     await redispatch(c.env, parked, now);
     return c.json({ lane, paused: false }, 200);
   });
+
+/** Lanes are shared by every tenant: only the platform's admin key pauses or resumes them. */
+function assertPlatformAdmin(principal: Principal) {
+  if (principal.tenant !== ADMIN_TENANT) throw new ApiError(403, "forbidden", "lanes are paused and resumed by the platform's admin key");
+}

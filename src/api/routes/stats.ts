@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { rawSql, rowsOf } from "../../db/raw";
+import { iso } from "../../engine/job-view";
+import { DEFAULT_JOB_RETENTION_DAYS } from "../../housekeeping/jobs";
 import { errorResponses, jsonContent } from "../../schemas/common";
 import { newRouter } from "../context";
 import { requireScope } from "../middleware/auth";
@@ -22,6 +24,14 @@ const StatsSchema = z
       failed: z.number().int(),
       perMinute: z.number().describe("finished jobs per minute over the last hour"),
     }),
+    housekeeping: z
+      .object({
+        retentionDays: z.number().int().describe("finished jobs older than this are deleted (the tenant's setting or the default)"),
+        jobsDeleted: z.number().int(),
+        lastRunAt: z.string().nullable(),
+        lastDeleted: z.number().int().describe("jobs deleted by the last run"),
+      })
+      .describe("what job housekeeping has deleted for the tenant"),
   })
   .openapi("Stats");
 
@@ -56,11 +66,17 @@ export const statsApi = newRouter().openapi(statsRoute, async (c) => {
       ORDER BY finished_at DESC LIMIT ${DURATION_SAMPLE}`,
     sql`
       SELECT status, count(*) AS n FROM jobs WHERE tenant = ${tenant} AND finished_at >= ${since} GROUP BY status`,
+    sql`
+      SELECT s.job_retention_days AS retentionDays, h.jobs_deleted AS jobsDeleted, h.last_run_at AS lastRunAt, h.last_deleted AS lastDeleted
+      FROM (SELECT ${tenant} AS tenant) t
+      LEFT JOIN tenant_settings s ON s.tenant = t.tenant LEFT JOIN housekeeping h ON h.tenant = t.tenant`,
   ]);
   type Count = { key: string; n: number };
   const [byStatus, byType, byPriority] = [0, 1, 2].map((i) => rowsOf<Count>(results, i));
   const durations = rowsOf<{ d: number }>(results, 3);
   const lastHour = rowsOf<{ status: string; n: number }>(results, 4);
+  type Housekeeping = Record<"retentionDays" | "jobsDeleted" | "lastRunAt" | "lastDeleted", number | null>;
+  const [kept] = rowsOf<Housekeeping>(results, 5);
   const statusCounts = toRecord(byStatus!);
   const completed = statusCounts.completed ?? 0;
   const failed = statusCounts.failed ?? 0;
@@ -77,6 +93,12 @@ export const statsApi = newRouter().openapi(statsRoute, async (c) => {
       successRate: completed + failed === 0 ? null : completed / (completed + failed),
       durationMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), sample: sorted.length },
       lastHour: { completed: hourCompleted, failed: hourFailed, perMinute: (hourCompleted + hourFailed) / 60 },
+      housekeeping: {
+        retentionDays: kept?.retentionDays ?? DEFAULT_JOB_RETENTION_DAYS,
+        jobsDeleted: kept?.jobsDeleted ?? 0,
+        lastRunAt: kept?.lastRunAt == null ? null : iso(kept.lastRunAt),
+        lastDeleted: kept?.lastDeleted ?? 0,
+      },
     },
     200,
   );

@@ -1,0 +1,48 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { cleanUpJobs } from "../../housekeeping/jobs";
+import { errorResponses, jsonContent } from "../../schemas/common";
+import { newRouter } from "../context";
+import { ApiError } from "../errors";
+import { ADMIN_TENANT, requireScope } from "../middleware/auth";
+
+const ALL_TENANTS = "*";
+
+const CleanupQuery = z.object({
+  tenant: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe(`Platform admin (the \`${ADMIN_TENANT}\` tenant) only: clean up this tenant, or \`${ALL_TENANTS}\` for every tenant. Default: the caller's tenant.`),
+});
+
+const CleanupSchema = z
+  .object({
+    tenants: z.number().int().describe("tenants cleaned up"),
+    jobs: z.number().int().describe("finished jobs deleted, past their tenant's retention"),
+    attempts: z.number().int(),
+    logs: z.number().int(),
+    artefacts: z.number().int().describe("R2 objects the deleted jobs produced (export outputs, import error reports, leftover segments)"),
+    more: z.boolean().describe("the run stopped at its cap; call again (or let the Cron Trigger) for the rest"),
+  })
+  .openapi("CleanupResult");
+
+const cleanupRoute = createRoute({
+  method: "post",
+  path: "/cleanup",
+  summary: "Run job housekeeping now: delete finished jobs past their retention, a bounded batch per call",
+  tags: ["operations"],
+  middleware: [requireScope("admin")] as const,
+  request: { query: CleanupQuery },
+  responses: { 200: jsonContent(CleanupSchema, "What was deleted"), ...errorResponses(400, 401, 403) },
+});
+
+export const maintenanceApi = newRouter().openapi(cleanupRoute, async (c) => {
+  const { tenant: asked } = c.req.valid("query");
+  const caller = c.get("principal").tenant;
+  if (asked !== undefined && asked !== caller && caller !== ADMIN_TENANT) {
+    throw new ApiError(403, "forbidden", "only the platform admin cleans up other tenants");
+  }
+  const tenant = asked === ALL_TENANTS ? undefined : (asked ?? caller);
+  return c.json(await cleanUpJobs(c.env, { tenant }), 200);
+});

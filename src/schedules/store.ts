@@ -1,0 +1,42 @@
+import { and, eq } from "drizzle-orm";
+import { notFound } from "../api/errors";
+import type { Database } from "../db/client";
+import { schedules } from "../db/schema";
+import { iso } from "../engine/job-view";
+import type { Schedule, ScheduleJob } from "../schemas/schedule";
+import { instantsAfter } from "./times";
+
+export type ScheduleRow = typeof schedules.$inferSelect;
+
+export async function findSchedule(db: Database, tenant: string, id: string): Promise<ScheduleRow> {
+  const row = await db.select().from(schedules).where(and(eq(schedules.id, id), eq(schedules.tenant, tenant))).get();
+  if (!row) throw notFound(`schedule ${id}`);
+  return row;
+}
+
+export const jobTemplate = (row: ScheduleRow) => JSON.parse(row.job) as ScheduleJob;
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** A D1 schedule row as the API shows it, with its next five run times after `now`. */
+export function toSchedule(row: ScheduleRow, now: number): Schedule {
+  const active = row.enabled === 1 && row.nextRunAt !== null;
+  return {
+    id: row.id,
+    name: row.name,
+    cron: row.cron,
+    intervalMs: row.intervalMs,
+    timezone: row.timezone,
+    job: jobTemplate(row),
+    enabled: row.enabled === 1,
+    startsAt: isoOrNull(row.startsAt),
+    endsAt: isoOrNull(row.endsAt),
+    misfire: row.misfire,
+    catchUpLimit: row.catchUpLimit,
+    nextRunAt: isoOrNull(row.nextRunAt),
+    lastRunAt: isoOrNull(row.lastRunAt),
+    nextRuns: active ? instantsAfter(row, now, 5).map(iso) : [],
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}

@@ -1,0 +1,122 @@
+import { z } from "@hono/zod-openapi";
+import { IsoTimestamp } from "./common";
+import { JobStatusSchema, SubmitJobSchema } from "./job";
+
+const submit = SubmitJobSchema.shape;
+
+/** Fired jobs get one more tag, `schedule:<id>`, so a template keeps one tag free. */
+const MAX_TEMPLATE_TAGS = 19;
+
+/** The job a schedule submits at each instant: the submit options that make sense for every run. */
+export const ScheduleJobSchema = z
+  .object({
+    type: submit.type,
+    input: submit.input,
+    priority: submit.priority,
+    tags: z.array(z.string().min(1).max(64)).max(MAX_TEMPLATE_TAGS).default([]),
+    maxAttempts: submit.maxAttempts,
+    timeoutMs: submit.timeoutMs,
+    backoff: submit.backoff,
+    concurrencyKey: submit.concurrencyKey,
+    concurrencyLimit: submit.concurrencyLimit,
+  })
+  .strict()
+  .openapi("ScheduleJob");
+
+export type ScheduleJob = z.infer<typeof ScheduleJobSchema>;
+
+export const MisfireSchema = z
+  .enum(["skip", "catch_up"])
+  .describe("What happens to instants missed while the platform was down: `skip` them, or `catch_up` on the latest `catchUpLimit`.")
+  .openapi("Misfire");
+
+const field = {
+  name: z.string().min(1).max(100),
+  cron: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("5 fields, or 6 with seconds first, evaluated in `timezone`.")
+    .openapi({ example: "0 9 * * MON-FRI" }),
+  intervalMs: z.number().int().min(1_000).max(366 * 86_400_000).describe("Runs every this many ms, counted from `startsAt` or creation."),
+  timezone: z.string().min(1).max(64).describe("An IANA time zone, e.g. Europe/Berlin.").openapi({ example: "Europe/Berlin" }),
+  enabled: z.boolean(),
+  startsAt: IsoTimestamp.describe("No run before this instant."),
+  endsAt: IsoTimestamp.describe("No run after this instant."),
+  catchUpLimit: z.number().int().min(1).max(100),
+};
+
+export const CreateScheduleSchema = z
+  .object({
+    name: field.name,
+    cron: field.cron.optional(),
+    intervalMs: field.intervalMs.optional(),
+    timezone: field.timezone.default("UTC"),
+    job: ScheduleJobSchema,
+    enabled: field.enabled.default(true),
+    startsAt: field.startsAt.optional(),
+    endsAt: field.endsAt.optional(),
+    misfire: MisfireSchema.default("skip"),
+    catchUpLimit: field.catchUpLimit.default(10),
+  })
+  .strict()
+  .refine((v) => (v.cron === undefined) !== (v.intervalMs === undefined), {
+    message: "give exactly one of cron or intervalMs",
+    path: ["cron"],
+  })
+  .openapi("CreateSchedule");
+
+export const UpdateScheduleSchema = z
+  .object({
+    name: field.name.optional(),
+    cron: field.cron.optional().describe("Makes it a cron schedule."),
+    intervalMs: field.intervalMs.optional().describe("Makes it an interval schedule."),
+    timezone: field.timezone.optional(),
+    job: ScheduleJobSchema.optional().describe("Replaces the whole job."),
+    enabled: field.enabled.optional(),
+    startsAt: field.startsAt.nullable().optional(),
+    endsAt: field.endsAt.nullable().optional(),
+    misfire: MisfireSchema.optional(),
+    catchUpLimit: field.catchUpLimit.optional(),
+  })
+  .strict()
+  .refine((v) => v.cron === undefined || v.intervalMs === undefined, {
+    message: "give either cron or intervalMs, not both",
+    path: ["cron"],
+  })
+  .openapi("UpdateSchedule");
+
+export const ScheduleSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    cron: z.string().nullable(),
+    intervalMs: z.number().int().nullable(),
+    timezone: z.string(),
+    job: ScheduleJobSchema,
+    enabled: z.boolean(),
+    startsAt: IsoTimestamp.nullable(),
+    endsAt: IsoTimestamp.nullable(),
+    misfire: MisfireSchema,
+    catchUpLimit: z.number().int(),
+    nextRunAt: IsoTimestamp.nullable().describe(
+      "The first instant not yet handed to the queue (the next minute's runs already are); null when paused or ended.",
+    ),
+    lastRunAt: IsoTimestamp.nullable().describe("The latest instant a job was submitted for."),
+    nextRuns: z.array(IsoTimestamp).describe("The next 5 run times; empty when paused or ended."),
+    createdAt: IsoTimestamp,
+    updatedAt: IsoTimestamp,
+  })
+  .openapi("Schedule");
+
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+export const ScheduleRunSchema = z
+  .object({
+    instant: IsoTimestamp,
+    trigger: z.enum(["schedule", "catch_up", "manual"]),
+    jobId: z.string().nullable().describe("Null when the job could not be submitted (its type or input is no longer accepted)."),
+    jobStatus: JobStatusSchema.nullable().describe("The job's status now; null once the job is gone."),
+    createdAt: IsoTimestamp,
+  })
+  .openapi("ScheduleRun");
