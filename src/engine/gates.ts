@@ -76,29 +76,15 @@ function admitted(cand: string) {
 const CANDIDATE_COLUMNS = "j.id, j.tenant, j.priority, j.concurrency_key, j.concurrency_limit, j.throttle_key";
 
 /**
- * queued|retrying -> running for the gated jobs among `?1` (ids) that the gates admit; `?4` is the
- * claim token. Same answer shape as the ungated claim.
+ * The claim's condition for gated jobs: `?1` (ids) is the batch, `?2` now, `?3` the throttle
+ * defaults. SQLite evaluates the subquery only when it meets a gated job, so claims of ungated
+ * jobs pay nothing for it. (A throttled job's start is logged by the `jobs_throttle_start`
+ * trigger, in the same statement as its claim.)
  */
-export function gatedClaimStatement(db: D1Database, ids: string, token: string, now: number) {
-  return db.prepare(`
-    WITH ${admitted(`SELECT ${CANDIDATE_COLUMNS} FROM jobs j
-                     WHERE j.id IN (SELECT value FROM json_each(?1)) AND j.gated = 1 AND ${WAITING("j")}`)}
-    UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ?2),
-           heartbeat_at = ?2, claim_token = ?4, dispatch_due_at = NULL
-    WHERE id IN (SELECT id FROM admitted)
-    RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
-              timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken, gated`)
-    .bind(ids, now, throttleDefaults(), token);
-}
-
-/** Logs the start of each throttled job this claim took, so later claims count it. */
-export function throttleStartsStatement(db: D1Database, ids: string, token: string, now: number) {
-  return db.prepare(`
-    INSERT INTO rate_limit_hits (tenant, action, key, at, job_id)
-    SELECT j.tenant, ${ACTION("j")}, ${KEY("j")}, ?2, j.id FROM jobs j
-    WHERE j.id IN (SELECT value FROM json_each(?1)) AND +j.claim_token = ?3 AND j.throttle_key IS NOT NULL
-    ON CONFLICT DO NOTHING`).bind(ids, now, token);
-}
+export const GATED_ADMISSION = `
+  id IN (WITH ${admitted(`SELECT ${CANDIDATE_COLUMNS} FROM jobs j
+                          WHERE j.id IN (SELECT value FROM json_each(?1)) AND j.gated = 1 AND ${WAITING("j")}`)}
+         SELECT id FROM admitted)`;
 
 /**
  * Gated jobs among `?1` that are due but were not admitted. Those waiting for a concurrency slot

@@ -1,5 +1,5 @@
-import { type RawSql, rawSql, rowsOf } from "../db/raw";
-import { gatedClaimStatement, throttleStartsStatement } from "./gates";
+import { type RawSql, rowsOf } from "../db/raw";
+import { GATED_ADMISSION, throttleDefaults } from "./gates";
 import { jsonChunks } from "./json-chunks";
 
 /**
@@ -41,30 +41,30 @@ export interface ClaimedJob {
  * to its Workflow, which claims its next attempt itself.
  */
 export function claimStatements(db: D1Database, ids: string[], token: string, now: number) {
-  const sql = rawSql(db);
   const idsJson = JSON.stringify(ids);
   return [
-    sql`
-      UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ${now}),
-             heartbeat_at = ${now}, claim_token = ${token}, dispatch_due_at = NULL
-      WHERE id IN (SELECT value FROM json_each(${idsJson})) AND gated = 0
-        AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0)) AND run_at <= ${now}
+    db.prepare(`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ?2),
+             heartbeat_at = ?2, claim_token = ?4, dispatch_due_at = NULL
+      WHERE id IN (SELECT value FROM json_each(?1))
+        AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0)) AND run_at <= ?2
         AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
+        AND (gated = 0 OR ${GATED_ADMISSION})
       RETURNING id, tenant, type, priority, input, attempts AS attempt, max_attempts AS maxAttempts,
-                timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken, gated`,
-    gatedClaimStatement(db, idsJson, token, now),
-    sql`
+                timeout_ms AS timeoutMs, backoff, durable, series, watched, claim_token AS claimToken, gated`)
+      .bind(idsJson, now, throttleDefaults(), token),
+    db.prepare(`
       INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
-      SELECT id, series, attempts, ${now}, 'running' FROM jobs
-      WHERE id IN (SELECT value FROM json_each(${idsJson})) AND +claim_token = ${token}
-      ON CONFLICT DO NOTHING`,
-    throttleStartsStatement(db, idsJson, token, now),
+      SELECT id, series, attempts, ?2, 'running' FROM jobs
+      WHERE id IN (SELECT value FROM json_each(?1)) AND +claim_token = ?3
+      ON CONFLICT DO NOTHING`)
+      .bind(idsJson, now, token),
   ];
 }
 
 /** The jobs a `claimStatements` batch took. */
 export function claimedBy(results: D1Result[]): ClaimedJob[] {
-  return [...rowsOf<ClaimedJob>(results, 0), ...rowsOf<ClaimedJob>(results, 1)];
+  return rowsOf<ClaimedJob>(results, 0);
 }
 
 export type SettledStatus = "completed" | "retrying" | "failed";
