@@ -91,7 +91,8 @@ export interface Settlement {
  * come first (their answers say which jobs moved), then the attempts, then any dead letters.
  */
 export function settleStatements(sql: RawSql, settlements: Settlement[], now: number) {
-  const chunks = jsonChunks(settlements);
+  // Nulls left out: SQLite parses each settlement's JSON to read it, and a missing key reads as NULL.
+  const chunks = jsonChunks(settlements.map(withoutNulls));
   const jobUpdates = chunks.map(
     (chunk) => sql`
       UPDATE jobs SET
@@ -127,6 +128,10 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
       ON CONFLICT (job_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error`,
   ];
   return { jobUpdates, rest: [...attemptUpdates, ...deadLetters] };
+}
+
+function withoutNulls<T extends object>(row: T): Partial<T> {
+  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)) as Partial<T>;
 }
 
 export interface Heartbeat {

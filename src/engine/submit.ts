@@ -173,13 +173,43 @@ const DEBOUNCE_MERGE = `
 /** A debounced submission that only updates its queued job adds no job, so no rate limit refuses it. */
 const MERGES = `EXISTS (SELECT 1 FROM jobs q WHERE q.tenant = ?2 AND q.debounce_key = j.value->>'debounceKey' AND q.status = 'queued')`;
 
+/**
+ * What the inserts read of a row, nulls left out: SQLite parses each row's JSON for every field it
+ * reads, so the smaller the object the cheaper a 1,000-job insert.
+ */
+function insertFields(r: PreparedJob) {
+  const optional = <T>(v: T | null) => (v === null ? undefined : v);
+  return {
+    id: r.id,
+    type: r.type,
+    priority: r.priority,
+    input: r.input,
+    maxAttempts: r.maxAttempts,
+    timeoutMs: r.timeoutMs,
+    backoff: r.backoff,
+    tags: r.tags,
+    durable: r.durable,
+    runAt: r.runAt,
+    createdAt: r.createdAt,
+    dispatchDueAt: r.dispatchDueAt,
+    idempotencyKey: optional(r.idempotencyKey),
+    concurrencyKey: optional(r.concurrencyKey),
+    concurrencyLimit: optional(r.concurrencyLimit),
+    debounceKey: optional(r.debounceKey),
+    debounceDeadline: optional(r.debounceDeadline),
+    rateAction: r.rateAction,
+    rateKey: r.rateKey,
+    rateMode: optional(r.rateMode),
+  };
+}
+
 /** Job inserts (their answers list the ids written) and, when any job has tags, the tag inserts. */
 function insertStatements(db: D1Database, principal: Principal, rows: PreparedJob[], groups: string, now: number) {
   const { tenant, keyId } = principal;
   const keyHash = principal.keyHash ?? null;
   const bind = (text: string, chunk: string) => db.prepare(text).bind(groups, tenant, now, chunk, keyId, keyHash);
-  const plain = jsonChunks(rows.filter((r) => !r.debounceKey));
-  const debounced = jsonChunks(rows.filter((r) => r.debounceKey));
+  const plain = jsonChunks(rows.filter((r) => !r.debounceKey).map(insertFields));
+  const debounced = jsonChunks(rows.filter((r) => r.debounceKey).map(insertFields));
   const inserts = [
     ...plain.map((chunk) => bind(`${insertJobs(ADMITTED)} ON CONFLICT DO NOTHING RETURNING id, debounce_key AS debounceKey`, chunk)),
     ...debounced.map((chunk) =>
