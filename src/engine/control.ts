@@ -36,13 +36,7 @@ export async function cancelJob(env: Env, db: Database, tenant: string, id: stri
   ]);
   const row = updated[0];
   if (!row) throw new ApiError(409, "invalid_state", "job finished before it could be cancelled");
-  if (row.durable === 1 && (job.status === "running" || job.status === "retrying")) {
-    try {
-      await (await env.DURABLE_JOB.get(workflowInstanceId(id, job.series))).terminate();
-    } catch (err) {
-      console.warn(`terminating the workflow of ${id} failed (it may have ended already)`, err);
-    }
-  }
+  if (row.durable === 1 && (job.status === "running" || job.status === "retrying")) await stopWorkflow(env, id, job.series);
   if (row.watched === 1) await publish(env, id, [{ type: "status", status: "cancelled", attempt: row.attempts }]);
   // Its slot (or its place in line) is free for the next waiting job.
   if (row.gated === 1) await promote(env, [id], now);
@@ -81,4 +75,28 @@ export async function requeueJob(env: Env, db: Database, tenant: string, id: str
   await dispatchOrLeaveToSweeper(env, [{ id, priority: row.priority as Priority, runAt: now }], now);
   if (row.watched === 1) await publish(env, id, [{ type: "status", status: "queued", attempt: 0 }]);
   return row;
+}
+
+/**
+ * Terminates a claimed durable job's Workflow instance. The consumer creates the instance just
+ * after its claim, so a cancel can land in between and find none: it then creates one under the
+ * same id that does nothing, and the consumer's create fails instead of starting the job.
+ */
+async function stopWorkflow(env: Env, jobId: string, series: number) {
+  const id = workflowInstanceId(jobId, series);
+  try {
+    await (await env.DURABLE_JOB.get(id)).terminate();
+    return;
+  } catch (err) {
+    if (!String(err).includes("not_found")) {
+      console.warn(`terminating the workflow of ${jobId} failed (it may have ended already)`, err);
+      return;
+    }
+  }
+  try {
+    await env.DURABLE_JOB.create({ id, params: { jobId, series, claimToken: "", cancelled: true } });
+  } catch {
+    // The consumer got there first after all: terminate its instance.
+    await (await env.DURABLE_JOB.get(id)).terminate().catch((err: unknown) => console.warn(`terminating the workflow of ${jobId} failed`, err));
+  }
 }

@@ -51,6 +51,8 @@ function rethrow(error: ErrorInfo): never {
 export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams> {
   override async run(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep) {
     const { jobId, series } = event.payload;
+    // Its job was cancelled before this instance could be created: cancelling took the id first.
+    if (event.payload.cancelled) return { status: "cancelled", attempt: 0 };
     const job = event.payload.job ?? (await step.do("load job", () => this.loadJob(jobId)));
     const definition = findJobDefinition(job.type);
     const succeeded = new Map<string, unknown>();
@@ -60,8 +62,6 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     const shown: { current: AttemptScope["shown"] } = { current: null };
 
     for (;;) {
-      // The claim may have been lost before this ran (the job was cancelled meanwhile): then stop.
-      if (!(await this.stillClaimed(jobId, claimToken, watcher))) return { status: "superseded", attempt };
       const scope: AttemptScope = { step, jobId, attempt, claimToken, logs: [], succeeded, watcher, shown: shown.current };
       const result: AttemptResult = definition
         ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
@@ -95,15 +95,6 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       claimToken = next.token;
       watcher.watched = next.watched === 1;
     }
-  }
-
-  /** Whether the attempt still holds its claim (a read: the claim itself wrote the heartbeat); refreshes `watched`. */
-  private async stillClaimed(jobId: string, claimToken: string, watcher: { watched: boolean }): Promise<boolean> {
-    const row = await this.env.DB.prepare("SELECT watched FROM jobs WHERE id = ? AND status = 'running' AND claim_token = ?")
-      .bind(jobId, claimToken)
-      .first<{ watched: number }>();
-    if (row) watcher.watched = row.watched === 1;
-    return row !== null;
   }
 
   private async loadJob(jobId: string): Promise<DurableJobSnapshot> {

@@ -22,6 +22,8 @@ export interface DurableJobParams {
   series: number;
   claimToken: string;
   job?: DurableJobSnapshot;
+  /** Set on the instance a cancel creates to keep the id from the job's own (see `stopWorkflow`). */
+  cancelled?: boolean;
 }
 
 /** Inputs up to this size travel in the instance params, saving a Workflow step per job. */

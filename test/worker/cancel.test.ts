@@ -1,4 +1,3 @@
-import { introspectWorkflowInstance } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Job } from "../../src/schemas/job";
 import { workflowInstanceId } from "../../src/workflows/instance";
@@ -102,15 +101,13 @@ describe("cancelling jobs", () => {
     );
     await insertRunningAttempt(job.id, 0, 1, now);
     await json(await cancel(key, job.id), 200);
-    // ... then creates the instance, exactly as consumer.ts does.
+    // ... then creates the instance, exactly as consumer.ts does: the cancel took the id first.
     const id = workflowInstanceId(job.id, 0);
-    const instance = await introspectWorkflowInstance(env.DURABLE_JOB, id);
-    try {
-      await env.DURABLE_JOB.create({ id, params: { jobId: job.id, series: 0, claimToken } });
-      await instance.waitForStatus("complete");
-    } finally {
-      await instance.dispose();
-    }
+    const { errors } = await env.DURABLE_JOB.createBatch({ instances: [{ id, params: { jobId: job.id, series: 0, claimToken } }] });
+    expect(errors).toHaveLength(1);
+    const instance = await env.DURABLE_JOB.get(id);
+    await waitFor(() => instance.status(), (s) => s.status === "complete");
+    expect((await instance.status()).output).toEqual({ status: "cancelled", attempt: 0 });
     expect(await getJob(key, job.id)).toMatchObject({ status: "cancelled", result: null });
     // The job's code must not run for a job that is no longer claimed.
     expect(await logsOf(key, job.id)).toEqual([]);
