@@ -107,7 +107,11 @@ export const jobLogs = sqliteTable(
     level: text("level", { enum: ["debug", "info", "warn", "error"] }).notNull(),
     message: text("message").notNull(),
   },
-  (t) => [index("job_logs_job").on(t.jobId, t.id)],
+  (t) => [
+    index("job_logs_job").on(t.jobId, t.id),
+    // Finds an entry already written: a durable job's replay hands its finished steps' logs over again.
+    index("job_logs_entry").on(t.jobId, t.at),
+  ],
 );
 
 export const deadLetters = sqliteTable(

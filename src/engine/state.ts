@@ -165,12 +165,15 @@ export interface LogEntry {
   message: string;
 }
 
+/** Writes log entries; one already written (same job, attempt, instant and message) is not written again. */
 export function logStatements(sql: RawSql, entries: LogEntry[]) {
   return jsonChunks(entries).map((chunk) =>
     sql`
       INSERT INTO job_logs (job_id, at, attempt, level, message)
       SELECT l.value->>'jobId', l.value->>'at', l.value->>'attempt', l.value->>'level', l.value->>'message'
-      FROM json_each(${chunk}) AS l`,
+      FROM json_each(${chunk}) AS l
+      WHERE NOT EXISTS (SELECT 1 FROM job_logs e WHERE e.job_id = l.value->>'jobId' AND e.at = l.value->>'at'
+                          AND e.attempt = l.value->>'attempt' AND e.message = l.value->>'message')`,
   );
 }
 

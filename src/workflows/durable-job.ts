@@ -11,8 +11,15 @@ import type { DurableJobParams, DurableJobSnapshot } from "./instance";
 
 const PROGRESS_WRITE_MS = 1_000;
 
-/** A job step's value is kept as JSON text: it must be JSON-serialisable, like a job's result. */
-type StepOutcome = { ok: true; json: string } | { ok: false; error: ErrorInfo };
+/**
+ * A job step's value is kept as JSON text: it must be JSON-serialisable, like a job's result. The
+ * step's logs travel in its record and are written with the next D1 write, so a step costs one
+ * D1 round trip, not two.
+ */
+type StepOutcome = ({ ok: true; json: string } | { ok: false; error: ErrorInfo }) & { logs?: LogEntry[] };
+
+/** Logs bigger than this are written by the step itself instead of riding in its record. */
+const STEP_LOG_BUDGET = 128 * 1024;
 
 /** What the hooks of one attempt share. */
 interface AttemptScope {
@@ -20,7 +27,7 @@ interface AttemptScope {
   jobId: string;
   attempt: number;
   claimToken: string;
-  /** Logs not yet written: flushed with each step, the rest with the settle. */
+  /** Logs not yet written: they go out as the next step starts, before a sleep, or with the settle. */
   logs: LogEntry[];
   /** Results of job steps that succeeded, in any attempt of this series. */
   succeeded: Map<string, unknown>;
@@ -116,16 +123,31 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     return claimed ? { ...claimed, token } : null;
   }
 
-  /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs go out with them. */
+  /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs follow them. */
   private hooks(scope: AttemptScope): AttemptHooks {
     const { step, jobId, attempt, claimToken, logs, succeeded, watcher } = scope;
     const sql = rawSql(this.env.DB);
     // The claim wrote a heartbeat just before; short attempts then write no progress of their own
     // (the settle records the last one).
     let lastProgressWrite = Date.now();
+    const write = async (entries: LogEntry[]) => {
+      if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
+    };
     const flushLogs = async () => {
       const entries = logs.splice(0);
-      if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
+      try {
+        await write(entries);
+      } catch (err) {
+        logs.unshift(...entries);
+        throw err;
+      }
+    };
+    /** This step's logs, for its record; written now if too big to ride along. */
+    const ownLogs = async () => {
+      const entries = logs.splice(0);
+      if (JSON.stringify(entries).length <= STEP_LOG_BUDGET) return entries;
+      await write(entries);
+      return [];
     };
     return {
       env: this.env,
@@ -155,21 +177,26 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         if (succeeded.has(name)) return succeeded.get(name) as T;
         const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
+          // The earlier steps' logs are written as this one starts.
+          await flushLogs();
           try {
             const value = await fn();
-            await flushLogs();
-            return { ok: true, json: JSON.stringify(value ?? null) };
+            return { ok: true, json: JSON.stringify(value ?? null), logs: await ownLogs() };
           } catch (err) {
-            await flushLogs();
-            return { ok: false, error: describeError(err) };
+            return { ok: false, error: describeError(err), logs: await ownLogs() };
           }
         })) as StepOutcome;
+        // Fresh or replayed from the record: written with the next write (a replay's repeats are skipped).
+        logs.push(...(outcome.logs ?? []));
         if (!outcome.ok) rethrow(outcome.error);
         const value = JSON.parse(outcome.json) as T;
         succeeded.set(name, value);
         return value;
       },
-      sleep: (name, ms) => step.sleep(name, ms),
+      sleep: async (name, ms) => {
+        await flushLogs();
+        await step.sleep(name, ms);
+      },
     };
   }
 }

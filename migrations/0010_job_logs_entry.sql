@@ -1,0 +1,1 @@
+CREATE INDEX `job_logs_entry` ON `job_logs` (`job_id`,`at`);
