@@ -114,9 +114,10 @@ async function runToCompletion(server: DevServer, count: number, input: Record<s
     );
     if (open.every((page) => page.items.length === 0)) break;
     if (Date.now() - started > 600_000) throw new Error("jobs did not finish in 10 minutes");
-    // The rate comes from the jobs' own timestamps, so polling rarely costs no accuracy and keeps
-    // the observer's requests from competing with the jobs for the runtime's one thread.
-    await sleep(500);
+    // The rate comes from the jobs' own timestamps, so polling once a second costs no accuracy and
+    // keeps the observer's requests (three authenticated list queries) from competing with the jobs
+    // for the runtime's one thread. The bare baselines poll as rarely.
+    await sleep(1_000);
   }
   const all = await listAll(server, `tag=${tag}`);
   const notDone = all.filter((j) => j.status !== "completed");
@@ -134,7 +135,7 @@ async function bareBaselines() {
     await fetch(`${bare.url}/queue?n=${n}&run=q1`, { method: "POST" });
     let seen: any;
     do {
-      await sleep(500);
+      await sleep(1_000);
       seen = await (await fetch(`${bare.url}/seen?run=q1`)).json();
     } while (seen.n < n && Date.now() - started < 600_000);
     const queueRate = seen.n / ((seen.last - started) / 1000);
@@ -144,7 +145,7 @@ async function bareBaselines() {
       const flowStart = Date.now();
       await fetch(`${bare.url}/workflows?n=${flows}&run=${run}&mode=${mode}`, { method: "POST" });
       do {
-        await sleep(500);
+        await sleep(1_000);
         seen = await (await fetch(`${bare.url}/seen?run=${run}`)).json();
       } while (seen.n < flows && Date.now() - flowStart < 600_000);
       return seen.n / ((seen.last - flowStart) / 1000);
@@ -267,7 +268,7 @@ async function reportCost() {
     const count = 2_000;
     const offset = server.output().length;
     await runToCompletion(server, count, { steps: 1, stepMs: 0 }, "cost");
-    await sleep(500);
+    await sleep(1_000);
     const lines = usageSince(server, offset);
     const sum = (event: string, key: string) => lines.filter((l) => l.event === event).reduce((n, l) => n + (l.usage[key] ?? 0), 0);
     const consumed = lines.filter((l) => l.event === "consumer_batch").reduce((n, l) => n + (l.messages ?? 0), 0);
