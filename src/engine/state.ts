@@ -183,7 +183,7 @@ export function claimRetryStatements(sql: RawSql, jobId: string, series: number,
     sql`
       UPDATE jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = ${now}, claim_token = ${token}
       WHERE id = ${jobId} AND series = ${series} AND status = 'retrying'
-      RETURNING attempts AS attempt`,
+      RETURNING attempts AS attempt, watched`,
     sql`
       INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
       SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE id = ${jobId} AND claim_token = ${token}

@@ -34,6 +34,24 @@ describe("durable jobs run as Workflows", () => {
     expect(watcher.messages.at(-1)).toMatchObject({ type: "status", status: "completed", attempt: 1 });
   });
 
+  it("tells a watcher about the retry of a durable job live: its running status and its progress", async () => {
+    const { key } = await newTenant();
+    const job = await submit(key, {
+      type: "simulate",
+      input: { steps: 2, stepMs: 50, durable: true, failUntilAttempt: 2, failAtStep: 2 },
+      backoff: { type: "fixed", baseMs: 200 },
+      delayMs: 500,
+    });
+    const watcher = await watch(key, job.id);
+    await waitForStatus(key, job.id, ["completed", "failed"]);
+    expect(await closedWithin(watcher)).toMatchObject({ code: 1000 });
+    const statuses = watcher.messages.filter((m) => m.type === "status").map((m) => [m.status, m.attempt]);
+    expect(statuses).toEqual([["running", 1], ["retrying", 1], ["running", 2], ["completed", 2]]);
+    // Step 1's checkpoint is reused, so attempt 2 shows only what lies past it.
+    const progress = watcher.messages.filter((m) => m.type === "progress").map((m) => [m.attempt, Math.round(m.percent)]);
+    expect(progress).toEqual([[1, 50], [2, 100]]);
+  });
+
   it("does not re-run steps that succeeded when a later step fails and the job retries", async () => {
     const { key } = await newTenant();
     const job = await submit(key, {
