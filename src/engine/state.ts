@@ -1,6 +1,6 @@
 import { type RawSql, rowsOf } from "../db/raw";
 import { GATED_ADMISSION, throttleDefaults } from "./gates";
-import { jsonChunks } from "./json-chunks";
+import { jsonChunks, withoutNulls } from "./json-chunks";
 
 /**
  * The job state machine. Every transition is one conditional UPDATE, so at-least-once queue
@@ -91,7 +91,6 @@ export interface Settlement {
  * come first (their answers say which jobs moved), then the attempts, then any dead letters.
  */
 export function settleStatements(sql: RawSql, settlements: Settlement[], now: number) {
-  // Nulls left out: SQLite parses each settlement's JSON to read it, and a missing key reads as NULL.
   const chunks = jsonChunks(settlements.map(withoutNulls));
   const jobUpdates = chunks.map(
     (chunk) => sql`
@@ -128,10 +127,6 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
       ON CONFLICT (job_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error`,
   ];
   return { jobUpdates, rest: [...attemptUpdates, ...deadLetters] };
-}
-
-function withoutNulls<T extends object>(row: T): Partial<T> {
-  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)) as Partial<T>;
 }
 
 export interface Heartbeat {

@@ -9,7 +9,7 @@ import { MAX_TIMEOUT_MS, type SubmitJob } from "../schemas/job";
 import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
 import { ADMITTED, type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
 import { newId } from "./ids";
-import { jsonChunks } from "./json-chunks";
+import { jsonChunks, withoutNulls } from "./json-chunks";
 import { DEFAULT_BACKOFF } from "./retry";
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -173,13 +173,9 @@ const DEBOUNCE_MERGE = `
 /** A debounced submission that only updates its queued job adds no job, so no rate limit refuses it. */
 const MERGES = `EXISTS (SELECT 1 FROM jobs q WHERE q.tenant = ?2 AND q.debounce_key = j.value->>'debounceKey' AND q.status = 'queued')`;
 
-/**
- * What the inserts read of a row, nulls left out: SQLite parses each row's JSON for every field it
- * reads, so the smaller the object the cheaper a 1,000-job insert.
- */
+/** What the inserts read of a row (see `withoutNulls`). */
 function insertFields(r: PreparedJob) {
-  const optional = <T>(v: T | null) => (v === null ? undefined : v);
-  return {
+  return withoutNulls({
     id: r.id,
     type: r.type,
     priority: r.priority,
@@ -192,15 +188,15 @@ function insertFields(r: PreparedJob) {
     runAt: r.runAt,
     createdAt: r.createdAt,
     dispatchDueAt: r.dispatchDueAt,
-    idempotencyKey: optional(r.idempotencyKey),
-    concurrencyKey: optional(r.concurrencyKey),
-    concurrencyLimit: optional(r.concurrencyLimit),
-    debounceKey: optional(r.debounceKey),
-    debounceDeadline: optional(r.debounceDeadline),
+    idempotencyKey: r.idempotencyKey,
+    concurrencyKey: r.concurrencyKey,
+    concurrencyLimit: r.concurrencyLimit,
+    debounceKey: r.debounceKey,
+    debounceDeadline: r.debounceDeadline,
     rateAction: r.rateAction,
     rateKey: r.rateKey,
-    rateMode: optional(r.rateMode),
-  };
+    rateMode: r.rateMode,
+  });
 }
 
 /** Job inserts (their answers list the ids written) and, when any job has tags, the tag inserts. */
