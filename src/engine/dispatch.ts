@@ -77,7 +77,7 @@ export async function redispatch(env: Env, jobs: Dispatchable[], now = Date.now(
   if (jobs.length === 0) return;
   const due = JSON.stringify(jobs.map((j) => ({ id: j.id, at: dispatchDueAt(j.runAt, now) })));
   await env.DB.prepare(
-    `UPDATE jobs SET dispatch_due_at = d.value->>'at' FROM json_each(?) AS d
+    `UPDATE jobs SET dispatch_due_at = d.value->>'at' FROM jsonb_each(?) AS d
      WHERE jobs.id = d.value->>'id' AND +jobs.status IN ('queued', 'retrying')`,
   )
     .bind(due)

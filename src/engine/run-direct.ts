@@ -1,7 +1,7 @@
 import type { RawSql } from "../db/raw";
 import type { Deliveries } from "./deliveries";
 import { findJobDefinition } from "../jobs/index";
-import { JobCancelledError, NonRetryableError, describeError } from "./errors";
+import { AttemptTimeoutError, JobCancelledError, NonRetryableError, describeError } from "./errors";
 import { publish } from "./events";
 import { runAttempt } from "./run-attempt";
 import { type SettleInput, settle } from "./settle";
@@ -13,7 +13,8 @@ const MAX_LOGS_PER_ATTEMPT = 1_000;
 
 interface Running {
   job: ClaimedJob;
-  cancel: AbortController;
+  /** Stops the attempt (set as it starts). */
+  stop?: (reason: Error) => void;
   watched: boolean;
   progress?: { percent: number; stage: string | null; message: string | null };
   logs: number;
@@ -33,7 +34,7 @@ export async function runDirect(
 ) {
   if (jobs.length === 0) return;
   const running = new Map<string, Running>(
-    jobs.map((job) => [job.id, { job, cancel: new AbortController(), watched: job.watched === 1, logs: 0 }]),
+    jobs.map((job) => [job.id, { job, watched: job.watched === 1, logs: 0 }]),
   );
   let finished: SettleInput[] = [];
   let logs: LogEntry[] = [];
@@ -65,10 +66,18 @@ export async function runDirect(
     const alive = new Map(results.map((row) => [row.id, row]));
     for (const r of live) {
       const row = alive.get(r.job.id);
-      if (!row && running.has(r.job.id)) r.cancel.abort(new JobCancelledError());
+      if (!row && running.has(r.job.id)) r.stop?.(new JobCancelledError());
       else if (row) r.watched = row.watched === 1;
     }
   };
+
+  // One timer per distinct time limit rather than one per attempt: the attempts all started now,
+  // and a consumer batch's jobs mostly share their limit.
+  const limitTimers = [...new Set(jobs.map((j) => j.timeoutMs))].map((ms) =>
+    setTimeout(() => {
+      for (const r of running.values()) if (r.job.timeoutMs === ms) r.stop?.(new AttemptTimeoutError(ms));
+    }, ms),
+  );
 
   let done = false;
   let wake = () => {};
@@ -98,7 +107,8 @@ export async function runDirect(
       const result = definition
         ? await runAttempt(definition, { id: job.id, tenant: job.tenant, attempt: job.attempt, input: job.input, timeoutMs: job.timeoutMs }, {
             env,
-            cancelled: state.cancel.signal,
+            stoppable: (stop) => (state.stop = stop),
+            runnerKeepsTimeLimit: true,
             progress: async (percent, detail) => {
               state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
               if (state.watched) {
@@ -116,6 +126,7 @@ export async function runDirect(
       finished.push({ job, result, progress: state.progress });
     }),
   );
+  limitTimers.forEach(clearTimeout);
   done = true;
   wake();
   await ticker;

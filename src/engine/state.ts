@@ -107,14 +107,14 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
                                 ELSE coalesce(s.value->>'percent', progress_percent) END,
         progress_stage = coalesce(s.value->>'stage', progress_stage),
         progress_message = coalesce(s.value->>'message', progress_message)
-      FROM json_each(${chunk}) AS s
+      FROM jsonb_each(${chunk}) AS s
       WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = s.value->>'token'
       RETURNING jobs.id AS id, jobs.watched AS watched`,
   );
   const attemptUpdates = chunks.map(
     (chunk) => sql`
       UPDATE attempts SET finished_at = ${now}, outcome = s.value->>'outcome', error = s.value->>'error'
-      FROM json_each(${chunk}) AS s
+      FROM jsonb_each(${chunk}) AS s
       WHERE attempts.job_id = s.value->>'id' AND attempts.series = s.value->>'series'
         AND attempts.attempt = s.value->>'attempt' AND attempts.outcome = 'running'`,
   );
@@ -147,7 +147,7 @@ export function heartbeatStatement(sql: RawSql, beats: Heartbeat[], now: number)
       progress_percent = coalesce(h.value->>'percent', progress_percent),
       progress_stage = coalesce(h.value->>'stage', progress_stage),
       progress_message = coalesce(h.value->>'message', progress_message)
-    FROM json_each(${JSON.stringify(beats)}) AS h
+    FROM jsonb_each(${JSON.stringify(beats)}) AS h
     WHERE jobs.id = h.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = h.value->>'token'
     RETURNING jobs.id AS id, jobs.watched AS watched`;
 }
@@ -166,7 +166,7 @@ export function logStatements(sql: RawSql, entries: LogEntry[]) {
     sql`
       INSERT INTO job_logs (job_id, at, attempt, level, message)
       SELECT l.value->>'jobId', l.value->>'at', l.value->>'attempt', l.value->>'level', l.value->>'message'
-      FROM json_each(${chunk}) AS l
+      FROM jsonb_each(${chunk}) AS l
       WHERE NOT EXISTS (SELECT 1 FROM job_logs e WHERE e.job_id = l.value->>'jobId' AND e.at = l.value->>'at'
                           AND e.attempt = l.value->>'attempt' AND e.message = l.value->>'message')`,
   );

@@ -154,7 +154,7 @@ const insertJobs = (admitted: string) => `
          j.value->>'debounceKey', j.value->>'debounceDeadline',
          CASE WHEN coalesce(r.mode, j.value->>'rateMode') = 'throttle'
               THEN (j.value->>'rateAction') || char(10) || (j.value->>'rateKey') END
-  FROM json_each(?4) AS j
+  FROM jsonb_each(?4) AS j
   LEFT JOIN rate_limit_rules r ON r.tenant = ?2 AND r.action = j.value->>'rateAction'
   LEFT JOIN tenant_settings s ON s.tenant = ?2
   WHERE (?6 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?5 AND hash = ?6 AND revoked_at IS NULL))
@@ -218,7 +218,7 @@ function insertStatements(db: D1Database, principal: Principal, rows: PreparedJo
     (chunk) => sql`
       INSERT INTO job_tags (tenant, tag, job_id)
       SELECT ${tenant}, t.value, j.value->>'id'
-      FROM json_each(${chunk}) AS j, json_each(j.value->>'tags') AS t
+      FROM jsonb_each(${chunk}) AS j, json_each(j.value->>'tags') AS t
       WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.value->>'id')
       ON CONFLICT DO NOTHING`,
   );

@@ -103,18 +103,23 @@ async function runItem(env: Env, definition: JobDefinition, jobId: string, tenan
   const backoff: Backoff = { ...DEFAULT_BACKOFF, ...definition.retry?.backoff };
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
+    let onAbort = () => {};
     const result = await runAttempt(
       definition,
       { id: `${jobId}#${item.idx}`, tenant, attempt, input: item.input, timeoutMs: definition.timeoutMs ?? 60_000 },
       {
         env,
-        cancelled: signal,
+        stoppable: (stop) => {
+          onAbort = () => stop(signal.reason);
+          signal.addEventListener("abort", onAbort);
+        },
         progress: async () => {},
         log: () => {},
         step: () => Promise.reject(new NonRetryableError("batch items run directly: ctx.step is not available")),
         sleep: () => Promise.reject(new NonRetryableError("batch items run directly: ctx.sleep is not available")),
       },
     );
+    signal.removeEventListener("abort", onAbort);
     const finishedAt = Date.now();
     if (result.ok) return { idx: item.idx, startedAt, finishedAt, status: "succeeded", result: result.result, error: null, attempts: attempt };
     if (!result.error.retryable || attempt >= maxAttempts || signal.aborted) {

@@ -17,7 +17,6 @@ const SimulateInput = z.object({
 });
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => {
@@ -48,7 +47,7 @@ export const simulate = defineJob({
       const work = async () => {
         // Durable steps log when they really run, which shows which steps a retry skipped.
         if (input.durable) ctx.log(`step ${i} ran on attempt ${ctx.attempt}`);
-        await wait(input.stepMs, ctx.signal);
+        if (input.stepMs > 0) await wait(input.stepMs, ctx.signal);
         if (shouldFail && i === failingStep) fail();
         return i;
       };
