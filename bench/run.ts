@@ -127,39 +127,32 @@ async function runToCompletion(server: DevServer, count: number, input: Record<s
   return { count: all.length, seconds: (last - first) / 1000, submitSeconds };
 }
 
-async function bareBaselines() {
-  const bare = await startDevServer({ config: "bench/bare/wrangler.toml", readyPath: "/seen?run=warmup", vars: {} });
-  try {
-    const n = 5_000;
-    const started = Date.now();
-    await fetch(`${bare.url}/queue?n=${n}&run=q1`, { method: "POST" });
-    let seen: any;
-    do {
-      await sleep(1_000);
-      seen = await (await fetch(`${bare.url}/seen?run=q1`)).json();
-    } while (seen.n < n && Date.now() - started < 600_000);
-    const queueRate = seen.n / ((seen.last - started) / 1000);
+/** The naive baselines run on a dev server of their own (bench/bare), beside the platform's. */
+function startBare() {
+  return startDevServer({ config: "bench/bare/wrangler.toml", readyPath: "/seen?run=warmup", vars: {} });
+}
 
-    const flows = 300;
-    const flowRun = async (mode: "createBatch" | "create", run: string) => {
-      const flowStart = Date.now();
-      await fetch(`${bare.url}/workflows?n=${flows}&run=${run}&mode=${mode}`, { method: "POST" });
-      do {
-        await sleep(1_000);
-        seen = await (await fetch(`${bare.url}/seen?run=${run}`)).json();
-      } while (seen.n < flows && Date.now() - flowStart < 600_000);
-      return seen.n / ((seen.last - flowStart) / 1000);
-    };
-    const flowRates: number[] = [];
-    const createRates: number[] = [];
-    for (let round = 1; round <= 3; round++) {
-      flowRates.push(await flowRun("createBatch", `wb${round}`));
-      createRates.push(await flowRun("create", `wc${round}`));
-    }
-    return { queueRate, flowRate: percentile(flowRates, 50), flowRates, createRate: percentile(createRates, 50), createRates, flows };
-  } finally {
-    await bare.stop();
-  }
+async function waitSeen(bare: DevServer, run: string, n: number, started: number) {
+  let seen: any;
+  do {
+    await sleep(1_000);
+    seen = await (await fetch(`${bare.url}/seen?run=${run}`)).json();
+  } while (seen.n < n && Date.now() - started < 600_000);
+  return seen.n / ((seen.last - started) / 1000);
+}
+
+/** A bare queue consumer awaiting one D1 write per message: messages per second. */
+async function bareQueueRate(bare: DevServer, n: number) {
+  const started = Date.now();
+  await fetch(`${bare.url}/queue?n=${n}&run=q1`, { method: "POST" });
+  return waitSeen(bare, "q1", n, started);
+}
+
+/** Bare one-step Workflow instances, made all at once: instances completed per second. */
+async function bareFlowRate(bare: DevServer, n: number, mode: "createBatch" | "create", run: string) {
+  const started = Date.now();
+  await fetch(`${bare.url}/workflows?n=${n}&run=${run}&mode=${mode}`, { method: "POST" });
+  return waitSeen(bare, run, n, started);
 }
 
 /** Opens `count` websockets on one job and measures, per progress event, publish-to-receipt time. */
@@ -236,22 +229,33 @@ async function reportThroughput(server: DevServer) {
     console.log(`run ${i}: first submitted to last completed ${fmt(run.seconds, 2)} s => ${fmt(run.count / run.seconds, 0)} jobs/s (the batch requests took ${fmt(run.submitSeconds, 2)} s)`);
   }
   console.log(`median: ${fmt(percentile(rates, 50), 0)} jobs/s`);
-  const bare = await bareBaselines();
-  console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(bare.queueRate, 0)} msg/s\n`);
+  const bare = await startBare();
+  try {
+    console.log(`bare queue consumer awaiting one D1 write per message: ${fmt(await bareQueueRate(bare, 5_000), 0)} msg/s\n`);
 
-  const durableRates: number[] = [];
-  for (let round = 1; round <= 3; round++) {
-    const durable = await runToCompletion(server, bare.flows, { steps: 1, stepMs: 0, durable: true }, `durable-${round}`);
-    durableRates.push(durable.count / durable.seconds);
+    // Rounds take turns between the platform and the two bare baselines, so a slow spell of this
+    // machine falls on all three alike.
+    const flows = 300;
+    const durableRates: number[] = [];
+    const batchRates: number[] = [];
+    const createRates: number[] = [];
+    for (let round = 1; round <= 5; round++) {
+      const durable = await runToCompletion(server, flows, { steps: 1, stepMs: 0, durable: true }, `durable-${round}`);
+      durableRates.push(durable.count / durable.seconds);
+      batchRates.push(await bareFlowRate(bare, flows, "createBatch", `wb${round}`));
+      createRates.push(await bareFlowRate(bare, flows, "create", `wc${round}`));
+    }
+    const [durableRate, batchRate, createRate] = [percentile(durableRates, 50), percentile(batchRates, 50), percentile(createRates, 50)];
+    const list = (rates: number[]) => rates.map((r) => fmt(r, 1)).join(", ");
+    console.log(`## Durable jobs (Workflows): ${flows} simulate {steps:1, stepMs:0, durable:true}, five runs each`);
+    console.log(`platform: ${list(durableRates)} jobs/s`);
+    console.log(`bare one-step Workflow instances made with createBatch (100 per call): ${list(batchRates)}/s`);
+    console.log(`bare one-step Workflow instances made with create (all in flight at once): ${list(createRates)}/s`);
+    const share = (rate: number) => `${fmt((100 * durableRate) / rate, 0)}%`;
+    console.log(`medians: platform ${fmt(durableRate, 1)}/s = ${share(batchRate)} of createBatch (${fmt(batchRate, 1)}/s), ${share(createRate)} of create (${fmt(createRate, 1)}/s)`);
+  } finally {
+    await bare.stop();
   }
-  const durableRate = percentile(durableRates, 50);
-  const list = (rates: number[]) => rates.map((r) => fmt(r, 1)).join(", ");
-  console.log(`## Durable jobs (Workflows): ${bare.flows} simulate {steps:1, stepMs:0, durable:true}, three runs`);
-  console.log(`platform: ${list(durableRates)} jobs/s`);
-  console.log(`bare one-step Workflow instances made with createBatch (100 per call): ${list(bare.flowRates)}/s`);
-  console.log(`bare one-step Workflow instances made with create (all in flight at once): ${list(bare.createRates)}/s`);
-  const share = (rate: number) => `${fmt((100 * durableRate) / rate, 0)}%`;
-  console.log(`medians: platform ${fmt(durableRate, 1)}/s = ${share(bare.flowRate)} of createBatch (${fmt(bare.flowRate, 1)}/s), ${share(bare.createRate)} of create (${fmt(bare.createRate, 1)}/s)`);
   console.log("workflow steps per durable job: 1 (its one job step; the platform adds none when the first attempt succeeds)\n");
 }
 
