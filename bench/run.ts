@@ -149,7 +149,7 @@ async function bareQueueRate(bare: DevServer, n: number) {
 }
 
 /** Bare one-step Workflow instances, made all at once: instances completed per second. */
-async function bareFlowRate(bare: DevServer, n: number, mode: "createBatch" | "create", run: string) {
+async function bareFlowRate(bare: DevServer, n: number, mode: "createBatch" | "create" | "sequential", run: string) {
   const started = Date.now();
   await fetch(`${bare.url}/workflows?n=${n}&run=${run}&mode=${mode}`, { method: "POST" });
   return waitSeen(bare, run, n, started);
@@ -239,20 +239,24 @@ async function reportThroughput(server: DevServer) {
     const durableRates: number[] = [];
     const batchRates: number[] = [];
     const createRates: number[] = [];
+    const sequentialRates: number[] = [];
     for (let round = 1; round <= 5; round++) {
       const durable = await runToCompletion(server, flows, { steps: 1, stepMs: 0, durable: true }, `durable-${round}`);
       durableRates.push(durable.count / durable.seconds);
       batchRates.push(await bareFlowRate(bare, flows, "createBatch", `wb${round}`));
       createRates.push(await bareFlowRate(bare, flows, "create", `wc${round}`));
+      sequentialRates.push(await bareFlowRate(bare, flows, "sequential", `ws${round}`));
     }
-    const [durableRate, batchRate, createRate] = [percentile(durableRates, 50), percentile(batchRates, 50), percentile(createRates, 50)];
+    const median = (rates: number[]) => percentile(rates, 50);
+    const [durableRate, batchRate, createRate, sequentialRate] = [median(durableRates), median(batchRates), median(createRates), median(sequentialRates)];
     const list = (rates: number[]) => rates.map((r) => fmt(r, 1)).join(", ");
     console.log(`## Durable jobs (Workflows): ${flows} simulate {steps:1, stepMs:0, durable:true}, five runs each`);
     console.log(`platform: ${list(durableRates)} jobs/s`);
     console.log(`bare one-step Workflow instances made with createBatch (100 per call): ${list(batchRates)}/s`);
     console.log(`bare one-step Workflow instances made with create (all in flight at once): ${list(createRates)}/s`);
+    console.log(`bare one-step Workflow instances made with create (one at a time): ${list(sequentialRates)}/s`);
     const share = (rate: number) => `${fmt((100 * durableRate) / rate, 0)}%`;
-    console.log(`medians: platform ${fmt(durableRate, 1)}/s = ${share(batchRate)} of createBatch (${fmt(batchRate, 1)}/s), ${share(createRate)} of create (${fmt(createRate, 1)}/s)`);
+    console.log(`medians: platform ${fmt(durableRate, 1)}/s = ${share(batchRate)} of createBatch (${fmt(batchRate, 1)}/s), ${share(createRate)} of create all at once (${fmt(createRate, 1)}/s), ${share(sequentialRate)} of create one at a time (${fmt(sequentialRate, 1)}/s)`);
   } finally {
     await bare.stop();
   }

@@ -28,9 +28,13 @@ export default {
     }
     if (url.pathname === "/workflows") {
       const ids = Array.from({ length: n }, (_, i) => `${run}-w-${i}`);
-      if (url.searchParams.get("mode") === "create") {
+      const mode = url.searchParams.get("mode");
+      if (mode === "create") {
         // One create() per instance, all in flight at once.
         await Promise.all(ids.map((id) => env.FLOW.create({ id, params: { id } })));
+      } else if (mode === "sequential") {
+        // One create() per instance, each awaited before the next: the simplest way to make them.
+        for (const id of ids) await env.FLOW.create({ id, params: { id } });
       } else {
         for (let i = 0; i < ids.length; i += 100) {
           await env.FLOW.createBatch({ instances: ids.slice(i, i + 100).map((id) => ({ id, params: { id } })) });
