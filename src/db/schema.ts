@@ -355,6 +355,22 @@ export const rateLimitRules = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenant, t.action] })],
 );
 
+/**
+ * The sliding-window log behind rate limits: one row per submission accepted under a `reject` rule
+ * and per start under a `throttle` rule. Rows older than the longest window are pruned.
+ */
+export const rateLimitHits = sqliteTable(
+  "rate_limit_hits",
+  {
+    tenant: text("tenant").notNull(),
+    action: text("action").notNull(),
+    key: text("key").notNull(),
+    at: integer("at").notNull(),
+    jobId: text("job_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.action, t.key, t.at, t.jobId] }), index("rate_limit_hits_at").on(t.at)],
+);
+
 /** Documents registered into a tenant's collections, and where their ingestion stands. */
 export const documents = sqliteTable(
   "documents",
@@ -391,20 +407,4 @@ export const documentChunks = sqliteTable(
     text: text("text").notNull(),
   },
   (t) => [uniqueIndex("document_chunks_doc_seq").on(t.documentId, t.seq)],
-);
-
-/**
- * The sliding-window log behind rate limits: one row per submission accepted under a `reject` rule
- * and per start under a `throttle` rule. Rows older than the longest window are pruned.
- */
-export const rateLimitHits = sqliteTable(
-  "rate_limit_hits",
-  {
-    tenant: text("tenant").notNull(),
-    action: text("action").notNull(),
-    key: text("key").notNull(),
-    at: integer("at").notNull(),
-    jobId: text("job_id").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenant, t.action, t.key, t.at, t.jobId] }), index("rate_limit_hits_at").on(t.at)],
 );
