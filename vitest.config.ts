@@ -50,6 +50,14 @@ export default defineConfig(async () => {
             hookTimeout: 120_000,
           },
         },
+        {
+          // Checks that read the source itself (layering, file sizes): plain node, no bindings.
+          test: {
+            name: "static",
+            include: ["test/static/**/*.test.ts"],
+            environment: "node",
+          },
+        },
         ...(process.env.LARGE === "1" ? [large] : []),
       ],
     },

@@ -1,11 +1,9 @@
 import { createApp } from "./api/app";
+import { tick } from "./clock/tick";
 import { consumeBatch } from "./engine/consumer";
 import { metered } from "./engine/metering";
-import { sweep } from "./engine/sweeper";
-import { cleanUpJobs } from "./housekeeping/jobs";
-import { applyReportRetention } from "./reports/retention";
-import { fireDueSchedules } from "./schedules/fire";
 
+export { Clock } from "./durable/clock";
 export { JobEvents } from "./durable/job-events";
 export { DurableJobWorkflow } from "./workflows/durable-job";
 
@@ -19,21 +17,7 @@ export default {
     await consumeBatch(batch, meteredEnv);
     console.log(JSON.stringify({ event: "consumer_batch", queue: batch.queue, messages: batch.messages.length, usage }));
   },
-  async scheduled(_controller, env) {
-    // Each task runs even if one before it failed: a broken schedule must not stop the sweeper.
-    await task("schedules", () => fireDueSchedules(env, Date.now()), (r) => r.jobs + r.failed > 0);
-    await task("sweep", () => sweep(env), (r) => r.stuck + r.durable + r.redispatched > 0);
-    await task("report retention", () => applyReportRetention(env), (r) => r.reports > 0);
-    await task("housekeeping", () => cleanUpJobs(env), (r) => r.jobs > 0);
+  async scheduled(controller, env) {
+    await tick(env, controller.scheduledTime, "cron");
   },
 } satisfies ExportedHandler<Env>;
-
-/** Runs one of the Cron Trigger's tasks, logging its report when `worthLogging` says so, or its failure. */
-async function task<T>(name: string, run: () => Promise<T>, worthLogging: (report: T) => boolean) {
-  try {
-    const report = await run();
-    if (worthLogging(report)) console.log(name, report);
-  } catch (err) {
-    console.error(`${name} failed; the next run tries again`, err);
-  }
-}

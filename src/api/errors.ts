@@ -2,8 +2,12 @@ import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { DomainError, type DomainErrorName, RateLimitedError, zodDetails } from "../errors";
 
-/** The one error type routes throw; `renderError` turns it into the JSON envelope. */
+/**
+ * The error type routes throw for what only HTTP knows (a missing header, a scope, a range);
+ * `renderError` turns it, and every `DomainError`, into the JSON envelope.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
@@ -19,12 +23,21 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
 
-export function zodDetails(error: ZodError) {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-    code: issue.code,
-  }));
+/** The status of each kind of domain error: the one place the domain meets HTTP. */
+const DOMAIN_STATUS = {
+  NotFoundError: 404,
+  ConflictError: 409,
+  InvalidInputError: 422,
+  MalformedInputError: 400,
+  UnauthorizedError: 401,
+  RateLimitedError: 429,
+} as const satisfies Record<DomainErrorName, ContentfulStatusCode>;
+
+function fromDomainError(err: DomainError): ApiError {
+  const headers = err instanceof RateLimitedError
+    ? { ...err.rateLimitHeaders, "Retry-After": String(Math.max(0, Math.ceil(err.retryAfterMs / 1000))) }
+    : undefined;
+  return new ApiError(DOMAIN_STATUS[err.name], err.code, err.message, err.details, headers);
 }
 
 function envelope(c: Context, err: ApiError) {
@@ -49,6 +62,7 @@ function fromHttpException(err: HTTPException): ApiError {
 /** Maps every error to HTTP in one place. Unknown errors are 500 and logged; nothing else is. */
 export const renderError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return envelope(c, err);
+  if (err instanceof DomainError) return envelope(c, fromDomainError(err));
   if (err instanceof HTTPException) return envelope(c, fromHttpException(err));
   if (err instanceof SyntaxError) return envelope(c, new ApiError(400, "malformed_json", err.message));
   console.error("unhandled error", err);

@@ -1,5 +1,6 @@
 import { decodeJson, encodeJson } from "./base64url-json";
-import { hmac, safeEqual } from "./crypto";
+import type { Principal } from "../auth/principal";
+import { hmac, safeEqual } from "../crypto";
 
 /** How long a watch token may be used to open (or re-open) a job's event stream. */
 export const EVENT_TOKEN_TTL_MS = 10 * 60_000;
@@ -8,6 +9,8 @@ interface TokenClaims {
   tenant: string;
   jobId: string;
   exp: number;
+  /** The key that minted the token, when it is stored in D1 (null for the env admin key): revoking it ends the token. */
+  keyId: string | null;
 }
 
 /**
@@ -25,8 +28,22 @@ export async function verifyEventToken(secret: string, token: string, now = Date
   if (!safeEqual(signature, await hmac(secret, payload))) return undefined;
   try {
     const claims = decodeJson(payload) as TokenClaims;
+    // Tokens minted before they named their key cannot be checked against revocation.
+    if (claims.keyId === undefined) return undefined;
     return typeof claims.exp === "number" && claims.exp > now ? claims : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The id a token names its minting key by: only keys stored in D1 can be revoked. */
+export function revocableKeyId(principal: Principal): string | null {
+  return principal.keyHash ? principal.keyId : null;
+}
+
+/** A token opens streams only while the key that minted it is not revoked. */
+export async function mintingKeyLive(db: D1Database, claims: TokenClaims): Promise<boolean> {
+  if (claims.keyId === null) return true;
+  const row = await db.prepare("SELECT 1 AS live FROM api_keys WHERE id = ? AND revoked_at IS NULL").bind(claims.keyId).first();
+  return row !== null;
 }

@@ -1,7 +1,7 @@
 import { base64Url } from "../engine/ids";
 import { decodeJson, encodeJson } from "./base64url-json";
-import type { Scope } from "./context";
-import { hmac, safeEqual } from "./crypto";
+import type { Scope } from "../auth/principal";
+import { hmac, safeEqual } from "../crypto";
 
 const PREFIX = "ejk_";
 

@@ -5,6 +5,8 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * The D1 schema, in one place. Timestamps are integer milliseconds since the epoch (UTC);
  * the API renders them as ISO-8601. Job ids are time-ordered, so "newest first" and
  * created-at ranges are both plain primary-key ranges.
+ *
+ * It is longer than 300 lines because it is the one-place schema: one commented table per block.
  */
 export const jobs = sqliteTable(
   "jobs",
@@ -112,6 +114,24 @@ export const jobLogs = sqliteTable(
     // Finds an entry already written: a durable job's replay hands its finished steps' logs over again.
     index("job_logs_entry").on(t.jobId, t.at),
   ],
+);
+
+/**
+ * A durable job's finished steps, by series: a Workflow instance that is lost (its runtime died)
+ * is replaced by one that starts from the first step not listed here, so no finished step runs
+ * twice. A job's own Workflow record serves its replays; this serves a new instance.
+ */
+export const jobSteps = sqliteTable(
+  "job_steps",
+  {
+    jobId: text("job_id").notNull(),
+    series: integer("series").notNull(),
+    name: text("name").notNull(),
+    /** The step's value as JSON text. */
+    value: text("value").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.series, t.name] })],
 );
 
 export const deadLetters = sqliteTable(
@@ -292,6 +312,19 @@ export const housekeeping = sqliteTable("housekeeping", {
   jobsDeleted: integer("jobs_deleted").notNull().default(0),
   lastRunAt: integer("last_run_at"),
   lastDeleted: integer("last_deleted").notNull().default(0),
+});
+
+/**
+ * The clock's lease. The Cron Trigger and the Clock Durable Object's alarm both tick every minute;
+ * a tick does its work only if it takes this row for a slot later than the last one taken, so the
+ * work of a slot runs once platform-wide however many ticks arrive for it.
+ */
+export const clock = sqliteTable("clock", {
+  name: text("name").primaryKey(),
+  /** The latest slot taken: the time a tick was due (for an on-time tick, a whole minute), in ms. */
+  slot: integer("slot").notNull(),
+  source: text("source", { enum: ["cron", "alarm"] }).notNull(),
+  takenAt: integer("taken_at").notNull(),
 });
 
 /**

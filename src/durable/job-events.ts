@@ -1,14 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { jobs } from "../db/schema";
-import { eq } from "drizzle-orm";
-import { TERMINAL, type JobEvent } from "../engine/events";
+import { type JobEvent, type ProgressEvent, TERMINAL } from "../engine/events";
 import { toJob } from "../engine/job-view";
+import type { Job } from "../schemas/job";
 
 const RETAINED_EVENTS = 1_000;
 const CLOSE_NORMAL = 1000;
 
 type StoredEvent = JobEvent & { seq: number; at: string };
+
+/** What a new socket is sent first: a snapshot, or the events it missed. */
+interface Opening {
+  messages: string[];
+  seq: number;
+  final: boolean;
+  /** The progress the snapshot showed: what the socket is sent next must not fall behind it. */
+  shown?: ProgressEvent;
+}
 
 /**
  * One object per job: the live source of its progress. It keeps a numbered log of recent events
@@ -37,16 +47,34 @@ export class JobEvents extends DurableObject<Env> {
     return Number(this.meta("lastSeq") ?? 0);
   }
 
-  /** Records events, sends them to every subscriber, and closes all sockets once the job is final. */
+  /** The latest progress of the current attempt; a status event starts afresh. */
+  private lastProgress(): ProgressEvent | undefined {
+    const text = this.meta("progress");
+    return text ? (JSON.parse(text) as ProgressEvent) : undefined;
+  }
+
+  /**
+   * Records events, sends them to every subscriber, and closes all sockets once the job is final.
+   * Progress that would rewind the attempt's (a replayed checkpoint, one a snapshot already showed)
+   * is dropped.
+   */
   async publish(events: JobEvent[]): Promise<number> {
     let seq = this.lastSeq();
+    let progress = this.lastProgress();
     const stored: StoredEvent[] = [];
     for (const event of events) {
+      if (event.type === "progress" && rewinds(progress, event)) continue;
       seq += 1;
       const item = { ...event, seq, at: event.at ?? new Date().toISOString() } as StoredEvent;
       this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, JSON.stringify(item));
-      if (event.type === "progress") this.setMeta("progress", JSON.stringify(event));
-      if (event.type === "status") this.setMeta("final", TERMINAL.has(event.status) ? "1" : "0");
+      if (event.type === "progress") {
+        progress = event;
+        this.setMeta("progress", JSON.stringify(event));
+      } else {
+        progress = undefined;
+        this.sql.exec("DELETE FROM meta WHERE key = 'progress'");
+        this.setMeta("final", TERMINAL.has(event.status) ? "1" : "0");
+      }
       stored.push(item);
     }
     this.setMeta("lastSeq", String(seq));
@@ -63,7 +91,11 @@ export class JobEvents extends DurableObject<Env> {
     return seq;
   }
 
-  /** Accepts a websocket forwarded by the worker once it has checked who may watch this job. */
+  /**
+   * Accepts a websocket forwarded by the worker once it has checked who may watch this job. The
+   * worker's SSE relay marks its requests (`x-stream: sse`): resuming a finished stream that has
+   * nothing more is then answered 204, which is how an EventSource is told to stop reconnecting.
+   */
   override async fetch(request: Request): Promise<Response> {
     const jobId = request.headers.get("x-job-id");
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !jobId) {
@@ -71,22 +103,38 @@ export class JobEvents extends DurableObject<Env> {
     }
     const afterParam = new URL(request.url).searchParams.get("after");
     const after = afterParam === null ? undefined : Number(afterParam);
+    const opening = this.canResume(after) ? this.missedSince(after!) : await this.snapshot(jobId);
+    if (!opening) return new Response("job not found", { status: 404 });
+    const caughtUp = this.loggedSince(opening);
+    const ended = opening.final || caughtUp.some(isFinalEvent);
+    if (ended && after !== undefined && after >= this.lastSeq() && request.headers.get("x-stream") === "sse") {
+      return new Response(null, { status: 204 });
+    }
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    const opening = this.canResume(after) ? this.missedSince(after!) : await this.snapshot(jobId);
-    if (!opening) return new Response("job not found", { status: 404 });
     // Accepted only now, so nothing published while the snapshot was read reached it out of order:
     // those events are sent from the log right after the snapshot.
     this.ctx.acceptWebSocket(server);
-    for (const text of opening.messages) send(server, text);
-    const caughtUp = this.sql
+    for (const text of [...opening.messages, ...caughtUp]) send(server, text);
+    if (ended) server.close(CLOSE_NORMAL, "job finished");
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Events logged after the opening, without progress that falls behind what its snapshot showed. */
+  private loggedSince(opening: Opening): string[] {
+    let shown = opening.shown;
+    return this.sql
       .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", opening.seq)
       .toArray()
-      .map((r) => r.data);
-    for (const text of caughtUp) send(server, text);
-    if (opening.final || caughtUp.some(isFinalEvent)) server.close(CLOSE_NORMAL, "job finished");
-    return new Response(null, { status: 101, webSocket: client });
+      .map((r) => r.data)
+      .filter((text) => {
+        const event = JSON.parse(text) as StoredEvent;
+        if (event.type === "status") shown = undefined;
+        else if (rewinds(shown, event)) return false;
+        else shown = event;
+        return true;
+      });
   }
 
   /** Resuming needs events logged after `after`, still retained; otherwise the client gets a snapshot. */
@@ -97,7 +145,7 @@ export class JobEvents extends DurableObject<Env> {
     return lastSeq > 0 && oldest !== null && after <= lastSeq && after >= oldest - 1;
   }
 
-  private missedSince(after: number) {
+  private missedSince(after: number): Opening {
     const lastSeq = this.lastSeq();
     const messages = this.sql
       .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", after, lastSeq)
@@ -110,19 +158,34 @@ export class JobEvents extends DurableObject<Env> {
    * Marks the job watched and reads it in one statement: a runner that settles after this sees
    * watched = 1 and publishes; one that settled before is already reflected in the row.
    */
-  private async snapshot(jobId: string) {
-    const seq = this.lastSeq();
+  private async snapshot(jobId: string): Promise<Opening | undefined> {
+    const before = { seq: this.lastSeq(), progress: this.lastProgress() };
     const row = await database(this.env).update(jobs).set({ watched: 1 }).where(eq(jobs.id, jobId)).returning().get();
     if (!row) return undefined;
     const job = toJob(row);
-    const progress = this.meta("progress");
-    if (progress && job.status === "running") {
-      const live = JSON.parse(progress) as Extract<JobEvent, { type: "progress" }>;
-      if (live.attempt === job.attempts) job.progress = { percent: live.percent, stage: live.stage, message: live.message };
-    }
+    const seq = before.seq;
+    const shown = job.status === "running" ? this.runningProgress(job, before) : undefined;
+    if (shown) job.progress = { percent: shown.percent, stage: shown.stage, message: shown.message };
     const final = TERMINAL.has(job.status);
     if (final) this.setMeta("final", "1");
-    return { messages: [JSON.stringify({ type: "snapshot", seq, job })], seq, final };
+    return { messages: [JSON.stringify({ type: "snapshot", seq, job })], seq, final, shown };
+  }
+
+  /**
+   * What a running job's snapshot shows: the latest progress this object received, else D1's row.
+   * D1's row is then remembered as the attempt's progress: the runner, told by its next write that
+   * someone watches, publishes what it held back since that row, so every later snapshot shows the
+   * same starting point and then the same events, and none goes backwards.
+   */
+  private runningProgress(job: Job, before: { seq: number; progress?: ProgressEvent }): ProgressEvent | undefined {
+    if (before.progress?.attempt === job.attempts) return before.progress;
+    const now = this.lastProgress();
+    // Another snapshot read the row meanwhile and nothing was published since: show what it showed.
+    if (now?.attempt === job.attempts && this.lastSeq() === before.seq) return now;
+    if (job.progress.percent === null) return undefined;
+    const fromRow = { type: "progress" as const, attempt: job.attempts, ...job.progress, percent: job.progress.percent };
+    if (now?.attempt !== job.attempts) this.setMeta("progress", JSON.stringify(fromRow));
+    return fromRow;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -136,6 +199,13 @@ export class JobEvents extends DurableObject<Env> {
       // Already closed from this side: nothing left to do.
     }
   }
+}
+
+/** Whether `next` shows less of the attempt than `last` did, or repeats it. */
+function rewinds(last: ProgressEvent | undefined, next: ProgressEvent): boolean {
+  if (!last || last.attempt !== next.attempt) return false;
+  if (next.percent !== last.percent) return next.percent < last.percent;
+  return next.stage === last.stage && next.message === last.message;
 }
 
 function isFinalEvent(text: string): boolean {

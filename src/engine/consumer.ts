@@ -5,8 +5,10 @@ import { publishAll } from "./events";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
 import { runDirect } from "./run-direct";
-import { holdBackStatements, promote } from "./gates";
-import { type ClaimedJob, claimStatements, claimedBy } from "./state";
+import { claim, dueWithoutConsumer } from "./store/claim";
+import type { ClaimedJob } from "./store/columns";
+import { holdBackStatements, promote } from "./store/gates";
+import { parkOnPausedLane } from "./store/waiting";
 import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
 
 /** The most jobs one consumer invocation claims; messages beyond it are announced again. */
@@ -45,7 +47,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   const token = newId("claim", now);
   let claimed: ClaimedJob[];
   try {
-    claimed = claimedBy(await env.DB.batch(claimStatements(env.DB, ids, token, now)));
+    claimed = await claim(env.DB, ids, token, now);
   } catch (err) {
     console.error("claiming jobs failed; the batch will be redelivered", err);
     for (const id of ids) deliveries.retry(id, CLAIM_FAILED_RETRY_SECONDS);
@@ -64,6 +66,12 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
     }
   }
 
+  const own = start(env, sql, claimed, deliveries);
+  await Promise.all([own, lane ? takeOverWhile(env, sql, lane, own, MAX_JOBS_PER_INVOCATION - claimed.length) : undefined]);
+}
+
+/** Tells watchers the claimed jobs run, hands durable ones to their Workflows and runs the rest here. */
+async function start(env: Env, sql: RawSql, claimed: ClaimedJob[], deliveries: Deliveries) {
   await publishAll(
     env,
     claimed
@@ -73,8 +81,37 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   const durable = claimed.filter((j) => j.durable === 1);
   await startWorkflows(env, durable);
   durable.forEach((j) => deliveries.ack(j.id));
-
   await runDirect(env, sql, claimed.filter((j) => j.durable !== 1), deliveries);
+}
+
+/** An invocation whose own jobs still run after this long looks for due jobs stuck behind it. */
+export const TAKE_OVER_AFTER_MS = 250;
+const TAKE_OVER_LIMIT = 100;
+
+/**
+ * While this invocation's jobs run long, due direct jobs of its lane whose messages have not been
+ * delivered (a queue hands a consumer its next batch only when the last one is answered, so they
+ * wait behind the slowest job) are claimed and run here, every TAKE_OVER_AFTER_MS: a tenant's
+ * slow jobs never hold up another's fast one. Their messages, when they come, find them taken.
+ */
+async function takeOverWhile(env: Env, sql: RawSql, lane: Priority, own: Promise<void>, budget: number) {
+  let ended = false;
+  const end = own.then(() => (ended = true), () => (ended = true));
+  const taken: Promise<void>[] = [];
+  let left = budget;
+  while (left > 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([end, new Promise((resolve) => (timer = setTimeout(resolve, TAKE_OVER_AFTER_MS)))]);
+    clearTimeout(timer);
+    if (ended) break;
+    const now = Date.now();
+    const ids = await dueWithoutConsumer(sql, lane, now, TAKE_OVER_AFTER_MS, Math.min(TAKE_OVER_LIMIT, left)).catch(() => []);
+    if (ids.length === 0) continue;
+    const claimed = await claim(env.DB, ids, newId("claim", now), now).catch(() => []);
+    left -= claimed.length;
+    if (claimed.length > 0) taken.push(start(env, sql, claimed, new Deliveries()));
+  }
+  await Promise.all(taken);
 }
 
 /**
@@ -123,9 +160,7 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: 
   await redispatch(env, early, now);
   if (parked.length > 0) {
     // Parked: no message is due for them. Resuming the lane (or the sweeper) announces them again.
-    await sql`UPDATE jobs SET dispatch_due_at = NULL
-              WHERE id IN (SELECT value FROM json_each(${JSON.stringify(parked.map((r) => r.id))}))
-                AND +status IN ('queued', 'retrying')`.run();
+    await parkOnPausedLane(sql, parked.map((r) => r.id));
     console.log(`lane ${lane ?? "?"} is paused: parked ${parked.length} jobs until it resumes`);
   }
   const known = new Set(rows.map((r) => r.id));

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { rawSql } from "../db/raw";
 import { type LaneBinding, type Priority, laneBinding } from "./lanes";
+import { markDispatched } from "./store/waiting";
 
 /** The longest a queue message can be delayed; later runs are re-delayed on delivery. */
 export const MAX_DELAY_SECONDS = 12 * 3600;
@@ -75,12 +77,6 @@ export async function dispatchOrLeaveToSweeper(env: Env, jobs: Dispatchable[], n
 /** Records when each job's new message is due, then sends it: for jobs whose earlier message is gone. */
 export async function redispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
   if (jobs.length === 0) return;
-  const due = JSON.stringify(jobs.map((j) => ({ id: j.id, at: dispatchDueAt(j.runAt, now) })));
-  await env.DB.prepare(
-    `UPDATE jobs SET dispatch_due_at = d.value->>'at' FROM jsonb_each(?) AS d
-     WHERE jobs.id = d.value->>'id' AND +jobs.status IN ('queued', 'retrying')`,
-  )
-    .bind(due)
-    .run();
+  await markDispatched(rawSql(env.DB), jobs.map((j) => ({ id: j.id, at: dispatchDueAt(j.runAt, now) })));
   await dispatch(env, jobs, now);
 }

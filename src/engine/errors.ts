@@ -1,3 +1,5 @@
+import { isPermanentDomainError } from "../errors";
+
 /**
  * Thrown by a job to fail at once, without further attempts. Recognised by `name` as well as
  * `instanceof`, so it survives crossing RPC and Workflow step boundaries as a plain error.
@@ -40,13 +42,18 @@ export interface ErrorInfo {
   retryAfterMs?: number;
 }
 
+/**
+ * What an attempt's failure was, by `name` (classes do not survive RPC or Workflow boundaries).
+ * Domain errors that no retry can cure (not found, invalid input, conflict) stop retries like a
+ * `NonRetryableError`; a rate limit retries, no sooner than its `retryAfterMs`.
+ */
 export function describeError(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const retryAfterMs = (err as Partial<RetryAfterError>).retryAfterMs;
     return {
       name: err.name,
       message: err.message,
-      retryable: err.name !== "NonRetryableError" && err.name !== "JobCancelledError",
+      retryable: err.name !== "NonRetryableError" && err.name !== "JobCancelledError" && !isPermanentDomainError(err.name),
       ...(typeof retryAfterMs === "number" ? { retryAfterMs } : {}),
     };
   }

@@ -9,6 +9,8 @@ export type JobEvent = (
   | { type: "status"; status: string; attempt: number; error?: ErrorInfo | null }
 ) & { at?: string };
 
+export type ProgressEvent = Extract<JobEvent, { type: "progress" }>;
+
 export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 export function jobEvents(env: Env, jobId: string) {

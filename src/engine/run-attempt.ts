@@ -1,5 +1,5 @@
 import type { JobContext, JobDefinition, LogLevel, ProgressDetail } from "../jobs/define";
-import { zodDetails } from "../api/errors";
+import { zodDetails } from "../errors";
 import { AttemptTimeoutError, type ErrorInfo, NonRetryableError, describeError } from "./errors";
 
 /** Results live in the D1 row; bigger artefacts belong in R2. */
@@ -37,9 +37,10 @@ export type AttemptResult =
   | { ok: true; result: string }
   | { ok: false; error: ErrorInfo; timedOut: boolean };
 
+/** Within 0–100, to hundredths: `(11 / 20) * 100` is 55.00000000000001 in floating point. */
 function clampPercent(percent: number): number {
   if (!Number.isFinite(percent)) return 0;
-  return Math.min(100, Math.max(0, percent));
+  return Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100;
 }
 
 /**

@@ -2,12 +2,18 @@ import type { RawSql } from "../db/raw";
 import type { Deliveries } from "./deliveries";
 import { findJobDefinition } from "../jobs/index";
 import { AttemptTimeoutError, JobCancelledError, NonRetryableError, describeError } from "./errors";
-import { publish } from "./events";
-import { runAttempt } from "./run-attempt";
+import { ProgressRelay } from "./progress-relay";
+import { type AttemptHooks, type AttemptResult, runAttempt } from "./run-attempt";
 import { type SettleInput, settle } from "./settle";
-import { type ClaimedJob, type LogEntry, heartbeatStatement } from "./state";
+import type { ClaimedJob } from "./store/columns";
+import { type LogEntry, heartbeatStatement } from "./store/settle";
 
 export const HEARTBEAT_MS = 1_000;
+/**
+ * A finished attempt is settled (and its share of a message answered) this soon, together with
+ * the others that finish meanwhile: no job waits for a slower one of its batch.
+ */
+export const SETTLE_SOON_MS = 10;
 const SETTLE_FAILED_RETRY_SECONDS = 5;
 const MAX_LOGS_PER_ATTEMPT = 1_000;
 
@@ -15,46 +21,134 @@ interface Running {
   job: ClaimedJob;
   /** Stops the attempt (set as it starts). */
   stop?: (reason: Error) => void;
-  watched: boolean;
+  /** Publishes progress while someone watches; holds it back (since the last heartbeat) while nobody does. */
+  relay: ProgressRelay;
   progress?: { percent: number; stage: string | null; message: string | null };
   logs: number;
 }
 
 /**
- * Runs claimed single-step jobs side by side in this consumer invocation. A heartbeat each second
- * proves they are alive, writes their throttled progress, notices cancellations (the job's row no
- * longer holds this claim) and settles the attempts that finished meanwhile; the rest are settled
- * together at the end, in one D1 batch.
+ * Runs claimed single-step jobs side by side in this consumer invocation. Each finished attempt is
+ * settled within moments, with whatever else finished meanwhile, in one D1 batch. A heartbeat each
+ * second proves the others are alive, writes their throttled progress and notices cancellations
+ * (the job's row no longer holds this claim).
  */
-export async function runDirect(
-  env: Env,
-  sql: RawSql,
-  jobs: ClaimedJob[],
-  deliveries: Deliveries,
-) {
-  if (jobs.length === 0) return;
-  const running = new Map<string, Running>(
-    jobs.map((job) => [job.id, { job, watched: job.watched === 1, logs: 0 }]),
-  );
-  let finished: SettleInput[] = [];
-  let logs: LogEntry[] = [];
+export async function runDirect(env: Env, sql: RawSql, jobs: ClaimedJob[], deliveries: Deliveries) {
+  if (jobs.length > 0) await new DirectRun(env, sql, deliveries, jobs).run();
+}
 
-  const flush = async () => {
-    const [batch, batchLogs] = [finished, logs];
-    [finished, logs] = [[], []];
-    if (batch.length === 0 && batchLogs.length === 0) return;
+/** One invocation's direct attempts, from claim to settle. */
+class DirectRun {
+  private readonly running: Map<string, Running>;
+  private finished: SettleInput[] = [];
+  private logs: LogEntry[] = [];
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly settling: Promise<void>[] = [];
+
+  constructor(
+    private readonly env: Env,
+    private readonly sql: RawSql,
+    private readonly deliveries: Deliveries,
+    private readonly jobs: ClaimedJob[],
+  ) {
+    this.running = new Map(jobs.map((job) => [job.id, { job, relay: new ProgressRelay(env, job.id, job.watched === 1), logs: 0 }]));
+  }
+
+  async run() {
+    // One timer per distinct time limit rather than one per attempt: the attempts all started now,
+    // and a consumer batch's jobs mostly share their limit.
+    const limitTimers = [...new Set(this.jobs.map((j) => j.timeoutMs))].map((ms) =>
+      setTimeout(() => {
+        for (const r of this.running.values()) if (r.job.timeoutMs === ms) r.stop?.(new AttemptTimeoutError(ms));
+      }, ms),
+    );
+    const heartbeat = this.heartbeatWhileRunning();
+    await Promise.all(this.jobs.map((job) => this.runOne(job)));
+    limitTimers.forEach(clearTimeout);
+    clearTimeout(this.settleTimer);
+    heartbeat.stop();
+    await heartbeat.done;
+    await Promise.all(this.settling);
+    await this.flush();
+  }
+
+  private async runOne(job: ClaimedJob) {
+    const state = this.running.get(job.id)!;
+    const definition = findJobDefinition(job.type);
+    const spec = { id: job.id, tenant: job.tenant, attempt: job.attempt, input: job.input, timeoutMs: job.timeoutMs };
+    const result: AttemptResult = definition
+      ? await runAttempt(definition, spec, this.hooks(state))
+      : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
+    this.running.delete(job.id);
+    this.finished.push({ job, result, progress: state.progress, heldProgress: await state.relay.takeHeld() });
+    this.settleSoon();
+  }
+
+  private hooks(state: Running): AttemptHooks {
+    const { job } = state;
+    return {
+      env: this.env,
+      stoppable: (stop) => (state.stop = stop),
+      runnerKeepsTimeLimit: true,
+      progress: (percent, detail) => {
+        state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
+        return state.relay.report(job.attempt, state.progress);
+      },
+      log: (level, message) => {
+        if (state.logs++ < MAX_LOGS_PER_ATTEMPT) this.logs.push({ jobId: job.id, at: Date.now(), attempt: job.attempt, level, message });
+      },
+      step: () => Promise.reject(new NonRetryableError(`job type ${job.type} must be declared durable to use ctx.step`)),
+      sleep: () => Promise.reject(new NonRetryableError(`job type ${job.type} must be declared durable to use ctx.sleep`)),
+    };
+  }
+
+  /** While others still run, a finished attempt is settled shortly; the last ones at the end. */
+  private settleSoon() {
+    if (this.settleTimer !== undefined || this.running.size === 0) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.settling.push(this.flush());
+    }, SETTLE_SOON_MS);
+  }
+
+  private async flush() {
+    const [batch, logs] = [this.finished, this.logs];
+    [this.finished, this.logs] = [[], []];
+    if (batch.length === 0 && logs.length === 0) return;
     try {
-      await settle(env, batch, batchLogs);
-      batch.forEach((s) => deliveries.ack(s.job.id));
+      await settle(this.env, batch, logs);
+      batch.forEach((s) => this.deliveries.ack(s.job.id));
     } catch (err) {
       console.error("settling attempts failed; the sweeper will recover them", err);
-      batch.forEach((s) => deliveries.retry(s.job.id, SETTLE_FAILED_RETRY_SECONDS));
+      batch.forEach((s) => this.deliveries.retry(s.job.id, SETTLE_FAILED_RETRY_SECONDS));
     }
-  };
+  }
 
-  const beat = async () => {
-    const live = [...running.values()];
+  private heartbeatWhileRunning() {
+    let stopped = false;
+    let wake = () => {};
+    const done = (async () => {
+      while (!stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, HEARTBEAT_MS);
+          wake = () => (clearTimeout(timer), resolve());
+        });
+        if (stopped) break;
+        try {
+          await this.beat();
+          await this.flush();
+        } catch (err) {
+          console.error("heartbeat failed", err);
+        }
+      }
+    })();
+    return { done, stop: () => ((stopped = true), wake()) };
+  }
+
+  private async beat() {
+    const live = [...this.running.values()];
     if (live.length === 0) return;
+    const marks = live.map((r) => r.relay.mark());
     const beats = live.map((r) => ({
       id: r.job.id,
       token: r.job.claimToken,
@@ -62,73 +156,14 @@ export async function runDirect(
       stage: r.progress?.stage ?? null,
       message: r.progress?.message ?? null,
     }));
-    const { results } = await heartbeatStatement(sql, beats, Date.now()).all<{ id: string; watched: number }>();
+    const { results } = await heartbeatStatement(this.sql, beats, Date.now()).all<{ id: string; watched: number }>();
     const alive = new Map(results.map((row) => [row.id, row]));
-    for (const r of live) {
+    const relayed = live.map((r, i) => {
       const row = alive.get(r.job.id);
-      if (!row && running.has(r.job.id)) r.stop?.(new JobCancelledError());
-      else if (row) r.watched = row.watched === 1;
-    }
-  };
-
-  // One timer per distinct time limit rather than one per attempt: the attempts all started now,
-  // and a consumer batch's jobs mostly share their limit.
-  const limitTimers = [...new Set(jobs.map((j) => j.timeoutMs))].map((ms) =>
-    setTimeout(() => {
-      for (const r of running.values()) if (r.job.timeoutMs === ms) r.stop?.(new AttemptTimeoutError(ms));
-    }, ms),
-  );
-
-  let done = false;
-  let wake = () => {};
-  const ticker = (async () => {
-    while (!done) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, HEARTBEAT_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      if (done) break;
-      try {
-        await beat();
-        await flush();
-      } catch (err) {
-        console.error("heartbeat failed", err);
-      }
-    }
-  })();
-
-  await Promise.all(
-    jobs.map(async (job) => {
-      const state = running.get(job.id)!;
-      const definition = findJobDefinition(job.type);
-      const result = definition
-        ? await runAttempt(definition, { id: job.id, tenant: job.tenant, attempt: job.attempt, input: job.input, timeoutMs: job.timeoutMs }, {
-            env,
-            stoppable: (stop) => (state.stop = stop),
-            runnerKeepsTimeLimit: true,
-            progress: async (percent, detail) => {
-              state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
-              if (state.watched) {
-                await publish(env, job.id, [{ type: "progress", attempt: job.attempt, ...state.progress, at: new Date().toISOString() }]);
-              }
-            },
-            log: (level, message) => {
-              if (state.logs++ < MAX_LOGS_PER_ATTEMPT) logs.push({ jobId: job.id, at: Date.now(), attempt: job.attempt, level, message });
-            },
-            step: () => Promise.reject(new NonRetryableError(`job type ${job.type} must be declared durable to use ctx.step`)),
-            sleep: () => Promise.reject(new NonRetryableError(`job type ${job.type} must be declared durable to use ctx.sleep`)),
-          })
-        : { ok: false as const, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
-      running.delete(job.id);
-      finished.push({ job, result, progress: state.progress });
-    }),
-  );
-  limitTimers.forEach(clearTimeout);
-  done = true;
-  wake();
-  await ticker;
-  await flush();
+      if (!row && this.running.has(r.job.id)) r.stop?.(new JobCancelledError());
+      return row ? r.relay.written(marks[i]!, row.watched === 1) : undefined;
+    });
+    // Progress held back for a new watcher goes out before the settle that follows can send a final status.
+    await Promise.all(relayed);
+  }
 }

@@ -1,12 +1,15 @@
 import { rawSql, rowsOf } from "../db/raw";
 import type { Priority } from "./lanes";
 import { dispatchOrLeaveToSweeper } from "./dispatch";
-import { announcePromoted, promoteStatement } from "./gates";
 import type { ErrorInfo } from "./errors";
-import { type JobEvent, publishAll } from "./events";
+import type { ProgressEvent } from "./events";
+import { publishHeldProgress } from "./progress-relay";
 import type { AttemptResult } from "./run-attempt";
 import { type Backoff, backoffDelay } from "./retry";
-import { type LogEntry, type Settlement, logStatements, settleStatements } from "./state";
+import type { MovedJob } from "./store/columns";
+import { announcePromoted, promoteStatement } from "./store/gates";
+import { afterMoves } from "./store/moves";
+import { type LogEntry, type Settlement, logStatements, settleStatements } from "./store/settle";
 
 export interface SettleInput {
   job: {
@@ -15,7 +18,7 @@ export interface SettleInput {
     series: number;
     attempt: number;
     maxAttempts: number;
-    backoff: string;
+    backoff: string | null;
     priority: string;
     durable: number;
     /** 1 when the job holds a gate's slot: settling it may let a waiting job in. */
@@ -23,6 +26,8 @@ export interface SettleInput {
   };
   result: AttemptResult;
   progress?: { percent: number; stage: string | null; message: string | null };
+  /** Progress the runner held back while nobody watched: sent before the status if someone now does. */
+  heldProgress?: ProgressEvent[];
 }
 
 /** Applies the retry policy to a finished attempt. */
@@ -45,15 +50,11 @@ export function decide(input: SettleInput, now: number, random: () => number = M
   if (!result.error.retryable || job.attempt >= job.maxAttempts) {
     return { ...base, status: "failed", outcome, result: null, error: JSON.stringify(error), runAt: null, dispatchDueAt: null };
   }
-  const delay = Math.max(backoffDelay(JSON.parse(job.backoff) as Backoff, job.attempt, random), result.error.retryAfterMs ?? 0);
+  const delay = Math.max(backoffDelay(JSON.parse(job.backoff ?? "{}") as Backoff, job.attempt, random), result.error.retryAfterMs ?? 0);
   const runAt = now + delay;
   // Durable jobs wait out their backoff inside the Workflow, so no queue message is due for them.
   const dispatchDueAt = job.durable ? null : runAt;
   return { ...base, status: "retrying", outcome, result: null, error: JSON.stringify(error), runAt, dispatchDueAt };
-}
-
-export function settlementEvents(s: Settlement): JobEvent[] {
-  return [{ type: "status", status: s.status, attempt: s.attempt, error: s.error === null ? null : JSON.parse(s.error) }];
 }
 
 /**
@@ -79,19 +80,17 @@ export async function settle(
   ]);
   if (gated.length > 0) await announcePromoted(env, results[results.length - 1]);
 
-  const applied = new Map<string, { watched: number }>();
+  const moved = new Map<string, MovedJob>();
   jobUpdates.forEach((_, i) => {
-    for (const row of rowsOf<{ id: string; watched: number }>(results, i)) applied.set(row.id, row);
+    for (const row of rowsOf<MovedJob>(results, i)) moved.set(row.id, row);
   });
-  const effective = settlements.filter((s) => applied.has(s.id));
+  const effective = settlements.filter((s) => moved.has(s.id));
   const priorities = new Map(inputs.map((i) => [i.job.id, { priority: i.job.priority as Priority, durable: i.job.durable }]));
   const retries = effective
     .filter((s) => s.status === "retrying" && !priorities.get(s.id)?.durable)
     .map((s) => ({ id: s.id, priority: priorities.get(s.id)!.priority, runAt: s.runAt! }));
   if (retries.length > 0) await dispatchOrLeaveToSweeper(env, retries, now);
-  await publishAll(
-    env,
-    effective.filter((s) => applied.get(s.id)?.watched === 1).map((s) => ({ jobId: s.id, events: settlementEvents(s) })),
-  );
+  await publishHeldProgress(env, inputs, (id) => moved.get(id)?.watched === 1);
+  await afterMoves(env, [...moved.values()], now, { promoted: true });
   return effective;
 }

@@ -1,15 +1,15 @@
-import type { Principal } from "../api/context";
-import { ApiError, zodDetails } from "../api/errors";
-import { liveKeyStatement } from "../api/middleware/auth";
+import { liveKeyStatement } from "../auth/live-key";
+import type { Principal } from "../auth/principal";
 import type { JobRow } from "../db/client";
-import { rawSql, rowsOf } from "../db/raw";
+import { rowsOf } from "../db/raw";
+import { ConflictError, InvalidInputError, RateLimitedError, UnauthorizedError, zodDetails } from "../errors";
 import { type JobDefinition, isDurable } from "../jobs/define";
 import { findJobDefinition } from "../jobs/index";
 import { MAX_TIMEOUT_MS, type SubmitJob } from "../schemas/job";
 import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
-import { ADMITTED, type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
+import { JOB_COLUMNS, insertStatements } from "./store/insert";
+import { type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
 import { newId } from "./ids";
-import { jsonChunks, withoutNulls } from "./json-chunks";
 import { DEFAULT_BACKOFF } from "./retry";
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -117,7 +117,7 @@ export function prepareJobs(
       rateMode: rateAction ? (defaultRule(rateAction)?.mode ?? null) : null,
     } satisfies PreparedJob;
   });
-  if (issues.length > 0) throw new ApiError(422, "invalid_job", "the job was not accepted", issues);
+  if (issues.length > 0) throw new InvalidInputError("invalid_job", "the job was not accepted", issues);
   return rows;
 }
 
@@ -127,102 +127,17 @@ function concurrencyKeyOf(definition: JobDefinition, input: unknown): string | u
   return definition.concurrency.key ? definition.concurrency.key(input) : `type:${definition.type}`;
 }
 
-/** Every column of a job row, named as `JobRow` names them. */
-const JOB_COLUMNS = `id, tenant, type, status, priority, input, result, error, attempts, max_attempts AS maxAttempts,
-  timeout_ms AS timeoutMs, backoff, tags, idempotency_key AS idempotencyKey, durable, series, run_at AS runAt,
-  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt,
-  dispatch_due_at AS dispatchDueAt, claim_token AS claimToken, watched, progress_percent AS progressPercent,
-  progress_stage AS progressStage, progress_message AS progressMessage, concurrency_key AS concurrencyKey,
-  concurrency_limit AS concurrencyLimit, gated, debounce_key AS debounceKey, debounce_deadline AS debounceDeadline,
-  throttle_key AS throttleKey`;
-
-/**
- * Inserts the rows of `?4` (a JSON chunk) if the caller's key (`?5`, `?6`) is live and `admitted`
- * holds: the rate limits admitted the submission (`?1` groups, `?2` tenant, `?3` now). Whether a job is gated, and
- * by which throttle, is settled here from the tenant's settings and rules.
- */
-const insertJobs = (admitted: string) => `
-  INSERT INTO jobs (id, tenant, type, status, priority, input, attempts, max_attempts, timeout_ms, backoff,
-                    tags, idempotency_key, durable, series, run_at, created_at, dispatch_due_at, concurrency_key,
-                    concurrency_limit, gated, debounce_key, debounce_deadline, throttle_key)
-  SELECT j.value->>'id', ?2, j.value->>'type', 'queued', j.value->>'priority', j.value->>'input', 0,
-         j.value->>'maxAttempts', j.value->>'timeoutMs', j.value->>'backoff', j.value->>'tags',
-         j.value->>'idempotencyKey', j.value->>'durable', 0, j.value->>'runAt', j.value->>'createdAt',
-         j.value->>'dispatchDueAt', j.value->>'concurrencyKey', j.value->>'concurrencyLimit',
-         j.value->>'concurrencyKey' IS NOT NULL OR s.concurrency_limit IS NOT NULL
-           OR coalesce(r.mode, j.value->>'rateMode') IS 'throttle',
-         j.value->>'debounceKey', j.value->>'debounceDeadline',
-         CASE WHEN coalesce(r.mode, j.value->>'rateMode') = 'throttle'
-              THEN (j.value->>'rateAction') || char(10) || (j.value->>'rateKey') END
-  FROM jsonb_each(?4) AS j
-  LEFT JOIN rate_limit_rules r ON r.tenant = ?2 AND r.action = j.value->>'rateAction'
-  LEFT JOIN tenant_settings s ON s.tenant = ?2
-  WHERE (?6 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?5 AND hash = ?6 AND revoked_at IS NULL))
-    AND ${admitted}`;
-
-/**
- * A debounced submission whose key has a queued job updates that job instead: the latest input,
- * and a start pushed back to a period after this submission (but not past its `maxWaitMs`).
- */
-const DEBOUNCE_MERGE = `
-  ON CONFLICT (tenant, debounce_key) WHERE debounce_key IS NOT NULL AND status = 'queued' DO UPDATE SET
-    input = excluded.input,
-    run_at = max(jobs.run_at, CASE WHEN jobs.debounce_deadline IS NULL THEN excluded.run_at
-                                   ELSE min(excluded.run_at, jobs.debounce_deadline) END)`;
-
-/** A debounced submission that only updates its queued job adds no job, so no rate limit refuses it. */
-const MERGES = `EXISTS (SELECT 1 FROM jobs q WHERE q.tenant = ?2 AND q.debounce_key = j.value->>'debounceKey' AND q.status = 'queued')`;
-
-/** What the inserts read of a row (see `withoutNulls`). */
-function insertFields(r: PreparedJob) {
-  return withoutNulls({
-    id: r.id,
-    type: r.type,
-    priority: r.priority,
-    input: r.input,
-    maxAttempts: r.maxAttempts,
-    timeoutMs: r.timeoutMs,
-    backoff: r.backoff,
-    tags: r.tags,
-    durable: r.durable,
-    runAt: r.runAt,
-    createdAt: r.createdAt,
-    dispatchDueAt: r.dispatchDueAt,
-    idempotencyKey: r.idempotencyKey,
-    concurrencyKey: r.concurrencyKey,
-    concurrencyLimit: r.concurrencyLimit,
-    debounceKey: r.debounceKey,
-    debounceDeadline: r.debounceDeadline,
-    rateAction: r.rateAction,
-    rateKey: r.rateKey,
-    rateMode: r.rateMode,
+/** A debounce key already holds a queued job of another type or durability: nothing was written. */
+function refuseDebounceClash(rows: PreparedJob[], queuedByDebounceKey: Map<string, JobRow>) {
+  const clashes = rows.flatMap((row, index) => {
+    const queued = row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined;
+    if (!queued || (queued.type === row.type && queued.durable === row.durable)) return [];
+    const what = `${queued.durable ? "durable " : ""}${queued.type}`;
+    return [{ index, debounceKey: row.debounceKey, message: `debounce key "${row.debounceKey}" holds a queued ${what} job (${queued.id})`, jobId: queued.id }];
   });
-}
-
-/** Job inserts (their answers list the ids written) and, when any job has tags, the tag inserts. */
-function insertStatements(db: D1Database, principal: Principal, rows: PreparedJob[], groups: string, now: number) {
-  const { tenant, keyId } = principal;
-  const keyHash = principal.keyHash ?? null;
-  const bind = (text: string, chunk: string) => db.prepare(text).bind(groups, tenant, now, chunk, keyId, keyHash);
-  const plain = jsonChunks(rows.filter((r) => !r.debounceKey).map(insertFields));
-  const debounced = jsonChunks(rows.filter((r) => r.debounceKey).map(insertFields));
-  const inserts = [
-    ...plain.map((chunk) => bind(`${insertJobs(ADMITTED)} ON CONFLICT DO NOTHING RETURNING id, debounce_key AS debounceKey`, chunk)),
-    ...debounced.map((chunk) =>
-      bind(`${insertJobs(`(${ADMITTED} OR ${MERGES})`)} ${DEBOUNCE_MERGE} ON CONFLICT DO NOTHING RETURNING id, debounce_key AS debounceKey`, chunk),
-    ),
-  ];
-  const sql = rawSql(db);
-  const tagged = rows.some((r) => r.tags !== "[]");
-  const tagInserts = !tagged ? [] : [...plain, ...debounced].map(
-    (chunk) => sql`
-      INSERT INTO job_tags (tenant, tag, job_id)
-      SELECT ${tenant}, t.value, j.value->>'id'
-      FROM jsonb_each(${chunk}) AS j, json_each(j.value->>'tags') AS t
-      WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.value->>'id')
-      ON CONFLICT DO NOTHING`,
-  );
-  return { inserts, tagInserts };
+  if (clashes.length > 0) {
+    throw new ConflictError("debounce_conflict", `${clashes[0]!.message}: a debounced job merges only into a queued job of the same type and durability`, clashes);
+  }
 }
 
 export interface SubmitOutcome {
@@ -266,13 +181,11 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
   ]);
   const reportAt = add(reportStatements(db, tenant, groups, now));
   const liveAt = add(principal.keyHash ? [liveKeyStatement(env, principal)] : []);
-  // Jobs without an idempotency or debounce key are certainly new, so their messages go out while
-  // the rows are written; the consumer retries a message that arrives before its row. The others
-  // may turn out to exist already, so theirs wait for the write.
-  const eager = rows.filter((r) => !r.idempotencyKey && !r.debounceKey);
-  const [results] = await Promise.all([db.batch(statements), dispatchOrLeaveToSweeper(env, eager)]);
+  // Messages go out only once the rows are written: a submission that the batch refuses (a revoked
+  // key, a rate limit, a debounce clash) must not have announced anything.
+  const results = await db.batch(statements);
   if (principal.keyHash && !rowsOf<{ live: number }>(results, liveAt)[0]?.live) {
-    throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    throw new UnauthorizedError("unknown or revoked API key");
   }
   const inserted = new Set<string>();
   inserts.forEach((_, i) => {
@@ -282,6 +195,7 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
   for (const row of rowsOf<JobRow>(results, existingAt)) if (row.idempotencyKey) existingByKey.set(row.idempotencyKey, row);
   const queuedByDebounceKey = new Map<string, JobRow>();
   if (debounceKeys.length > 0) for (const row of rowsOf<JobRow>(results, debouncedAt)) queuedByDebounceKey.set(row.debounceKey!, row);
+  refuseDebounceClash(rows, queuedByDebounceKey);
   const earlier = (row: PreparedJob) =>
     (row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined) ?? existingByKey.get(row.idempotencyKey ?? "");
 
@@ -293,11 +207,11 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
     const message = rejected.n > rejected.limit
       ? `${rejected.n} submissions can never fit in a limit of ${rejected.limit} per ${rejected.windowMs} ms`
       : `rate limit reached for ${rejected.action}${rejected.key ? ` (${rejected.key})` : ""}: ${rejected.limit} per ${rejected.windowMs} ms`;
-    throw new ApiError(429, "rate_limited", message, { action: rejected.action, key: rejected.key, limit: rejected.limit, windowMs: rejected.windowMs }, headers);
+    throw new RateLimitedError(message, { action: rejected.action, key: rejected.key, limit: rejected.limit, windowMs: rejected.windowMs }, (rejected.freeAt ?? now + rejected.windowMs) - now, headers);
   }
 
   const jobs = rows.map((row) => (row.debounceKey || !inserted.has(row.id) ? (earlier(row) ?? row) : row));
   const created = rows.map((row, i) => inserted.has(row.id) && jobs[i]!.id === row.id);
-  await dispatchOrLeaveToSweeper(env, rows.filter((row, i) => (row.idempotencyKey || row.debounceKey) && created[i]));
+  await dispatchOrLeaveToSweeper(env, rows.filter((_, i) => created[i]));
   return { jobs, created, rateLimitHeaders: rateLimitHeaders(reports, now) };
 }

@@ -1,104 +1,108 @@
-import { type RawSql, rawSql, rowsOf } from "../db/raw";
+import { type RawSql, SqlText, rawSql } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
 import { redispatch } from "./dispatch";
 import type { Priority } from "./lanes";
-import { promote } from "./gates";
 import { settle } from "./settle";
+import type { JobRow } from "./store/columns";
+import { promote } from "./store/gates";
+import { afterMoves } from "./store/moves";
+import { failLost } from "./store/transitions";
 
 /** How late a queue message may be before the sweeper assumes it was lost. */
 export const DISPATCH_GRACE_MS = 30_000;
-/** How long past its timeout a running job may go without a heartbeat before it counts as stuck. */
-export const STUCK_GRACE_MS = 30_000;
-/** A durable job's instance is asked for its status when its job row has been quiet this long. */
-export const DURABLE_QUIET_MS = 120_000;
+/**
+ * How long past its time limit a running job may go without a heartbeat before it counts as
+ * stuck. Runners heartbeat every second, so this is slack for a slow D1, not for a live runner.
+ */
+export const STUCK_GRACE_MS = 15_000;
+/** A durable job's instance is asked for its status once its job row has been quiet this long. */
+export const DURABLE_QUIET_MS = 30_000;
 const SWEEP_LIMIT = 500;
 const LIVE_INSTANCE_STATES = ["queued", "running", "waiting", "paused", "waitingForPause"];
 
-interface QuietRow {
-  id: string;
-  priority: Priority;
-  series: number;
-  attempt: number;
-  maxAttempts: number;
-  backoff: string;
-  durable: number;
-  claimToken: string | null;
-  gated: number;
-}
+type QuietJob = Pick<JobRow, "id" | "priority" | "series" | "maxAttempts" | "backoff" | "durable" | "claimToken" | "gated" | "timeoutMs" | "status">
+  & { attempt: number; quietSince: number };
 
-/** Running jobs whose holder stopped heartbeating past their timeout: the consumer that ran them died. */
+const QUIET_FIELDS = new SqlText(`id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
+  claim_token AS claimToken, gated, timeout_ms AS timeoutMs, status`);
+
+/**
+ * Direct jobs whose holder stopped heartbeating past their time limit: the consumer that ran
+ * them died, and the attempt can no longer be running anywhere. Settled as a failed attempt.
+ */
 async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results } = await sql`
-    SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-           claim_token AS claimToken, gated
-    FROM jobs
+    SELECT ${QUIET_FIELDS}, heartbeat_at AS quietSince FROM jobs
     WHERE status = 'running' AND heartbeat_at < ${now} - timeout_ms - ${STUCK_GRACE_MS} AND durable = 0
-    LIMIT ${SWEEP_LIMIT}`.all<QuietRow>();
+    LIMIT ${SWEEP_LIMIT}`.all<QuietJob>();
+  const lostHeartbeat = { name: "HeartbeatLost", message: "the worker running this attempt stopped responding", retryable: true };
   const settled = await settle(
     env,
     results
       .filter((r) => r.claimToken)
-      .map((r) => ({
-        job: { ...r, claimToken: r.claimToken! },
-        result: {
-          ok: false as const,
-          timedOut: false,
-          error: { name: "HeartbeatLost", message: "the worker running this attempt stopped responding", retryable: true },
-        },
-      })),
+      .map((r) => ({ job: { ...r, claimToken: r.claimToken! }, result: { ok: false as const, timedOut: false, error: lostHeartbeat } })),
     [],
     now,
   );
   return settled.length;
 }
 
-async function instanceState(env: Env, jobId: string, series: number): Promise<string> {
+function instanceOf(env: Env, job: Pick<QuietJob, "id" | "series">) {
+  return env.DURABLE_JOB.get(workflowInstanceId(job.id, job.series));
+}
+
+async function instanceState(env: Env, job: QuietJob): Promise<string> {
   try {
-    return (await (await env.DURABLE_JOB.get(workflowInstanceId(jobId, series))).status()).status;
+    return (await (await instanceOf(env, job)).status()).status;
   } catch {
     return "unknown";
   }
 }
 
 /**
- * Durable jobs whose rows have gone quiet: the Workflow instance is asked how it is. One that
- * ended without settling its job (terminated, errored, lost) has its attempt failed, and the job is
- * queued again as a new attempt series (a new instance) while it has attempts left.
+ * Why a quiet durable job's instance counts as lost, or undefined while it may still be working:
+ * it ended without settling its job, or it reports a live status but its job has shown no
+ * heartbeat or step for longer than the job's time limit (a runtime that restarted leaves
+ * instances that say "running" and never move again).
+ */
+async function lostBecause(env: Env, job: QuietJob, now: number): Promise<string | undefined> {
+  const state = await instanceState(env, job);
+  if (!LIVE_INSTANCE_STATES.includes(state)) return `workflow instance ended as ${state}`;
+  if (job.quietSince >= now - job.timeoutMs - STUCK_GRACE_MS) return undefined;
+  // Stopped for good, so it cannot wake up later and run a step the next instance runs too.
+  await (await instanceOf(env, job)).terminate().catch(() => undefined);
+  return `workflow instance reports ${state} but made no progress for ${Math.round((now - job.quietSince) / 1000)} s`;
+}
+
+/** Quiet durable jobs: running ones by heartbeat, retrying ones (asleep in their backoff) by when they were due. */
+async function quietDurable(env: Env, sql: RawSql, now: number): Promise<QuietJob[]> {
+  // Quiet for DURABLE_QUIET_MS, or past the job's time limit if that comes first.
+  const [running, retrying] = await env.DB.batch<QuietJob>([
+    sql`SELECT ${QUIET_FIELDS}, heartbeat_at AS quietSince FROM jobs
+        WHERE status = 'running' AND durable = 1
+          AND heartbeat_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
+    sql`SELECT ${QUIET_FIELDS}, run_at AS quietSince FROM jobs
+        WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying' AND durable = 1
+          AND run_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
+  ]);
+  return [...(running?.results ?? []), ...(retrying?.results ?? [])];
+}
+
+/**
+ * Durable jobs whose instance was lost have their attempt failed; one with attempts left goes on
+ * under a new instance from its first unfinished step (see `failLost`).
  */
 async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<number> {
-  // Running ones by heartbeat; retrying ones (asleep in their backoff, no message due) by run_at.
-  const quietSince = now - DURABLE_QUIET_MS;
-  const [running, retrying] = await env.DB.batch([
-    sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-               claim_token AS claimToken, gated
-        FROM jobs WHERE status = 'running' AND heartbeat_at < ${quietSince} AND durable = 1 LIMIT ${SWEEP_LIMIT}`,
-    sql`SELECT id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-               claim_token AS claimToken, gated
-        FROM jobs WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying'
-          AND durable = 1 AND run_at < ${quietSince} LIMIT ${SWEEP_LIMIT}`,
-  ]);
-  const results = [...rowsOf<QuietRow>([running!], 0), ...rowsOf<QuietRow>([retrying!], 0)];
   let recovered = 0;
-  for (const row of results) {
-    const state = await instanceState(env, row.id, row.series);
-    if (LIVE_INSTANCE_STATES.includes(state)) {
-      await sql`UPDATE jobs SET heartbeat_at = ${now} WHERE id = ${row.id} AND status IN ('running', 'retrying')`.run();
-      continue;
-    }
-    const error = JSON.stringify({ name: "WorkflowLost", message: `workflow instance ended as ${state}`, retryable: true });
-    await env.DB.batch([
-      sql`UPDATE attempts SET outcome = 'failed', finished_at = ${now}, error = ${error}
-          WHERE job_id = ${row.id} AND series = ${row.series} AND outcome = 'running'`,
-      sql`UPDATE jobs SET status = 'queued', series = series + 1, attempts = 0, run_at = ${now}, dispatch_due_at = ${now},
-                 claim_token = NULL, heartbeat_at = NULL, error = ${error}
-          WHERE id = ${row.id} AND series = ${row.series} AND status IN ('running', 'retrying') AND attempts < max_attempts`,
-      sql`UPDATE jobs SET status = 'failed', finished_at = ${now}, claim_token = NULL, heartbeat_at = NULL, error = ${error}
-          WHERE id = ${row.id} AND series = ${row.series} AND status IN ('running', 'retrying')`,
-      sql`INSERT INTO dead_letters (job_id, tenant, failed_at, error)
-          SELECT id, tenant, ${now}, ${error} FROM jobs WHERE id = ${row.id} AND status = 'failed' AND finished_at = ${now}
-          ON CONFLICT (job_id) DO NOTHING`,
-    ]);
-    recovered += 1;
+  for (const job of await quietDurable(env, sql, now)) {
+    const reason = await lostBecause(env, job, now);
+    if (!reason) continue;
+    const error = JSON.stringify({ name: "WorkflowLost", message: reason, retryable: true });
+    const moved = await failLost(sql, env.DB, { id: job.id, series: job.series, error }, now);
+    const requeued = moved.filter((m) => m.status === "queued");
+    await redispatch(env, requeued.map((m) => ({ id: m.id, priority: job.priority as Priority, runAt: now })), now);
+    await afterMoves(env, moved, now);
+    recovered += moved.length;
   }
   return recovered;
 }
@@ -136,7 +140,7 @@ export interface SweepReport {
   redispatched: number;
 }
 
-/** The Cron Trigger's work: D1 is the source of truth, and this brings the queues back in line with it. */
+/** The clock's work: D1 is the source of truth, and this brings the queues back in line with it. */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const sql = rawSql(env.DB);
   const stuck = await recoverStuck(env, sql, now);

@@ -1,6 +1,7 @@
-import { ADMIN_TENANT } from "../api/middleware/auth";
+import { ADMIN_TENANT } from "../auth/principal";
 import { rawSql, rowsOf } from "../db/raw";
 import { pruneStatement } from "../engine/rate-limits";
+import { deleteFinishedStatements } from "../engine/store/removal";
 import { deleteArtefacts, deleteProducedUploads } from "./artefacts";
 
 /** Retention of finished jobs for tenants that did not choose one. */
@@ -103,16 +104,14 @@ async function cleanUpTenant(env: Env, tenant: string, cutoff: number, now: numb
 async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number, ids: string[]) {
   const sql = rawSql(env.DB);
   const doomed = JSON.stringify(ids);
+  const removed = deleteFinishedStatements(sql, tenant, cutoff, doomed);
   const results = await env.DB.batch([
     deleteProducedUploads(sql, tenant, cutoff, doomed),
-    sql`
-      DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(${doomed}))
-        AND +tenant = ${tenant} AND +finished_at < ${cutoff} AND status IN ('completed', 'failed', 'cancelled')
-      RETURNING id, type`,
-    sql`DELETE FROM attempts WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = attempts.job_id)`,
-    sql`DELETE FROM job_logs WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_logs.job_id)`,
+    removed.jobs,
+    removed.attempts,
+    removed.logs,
+    ...removed.rest,
     sql`DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_tags.job_id)`,
-    sql`DELETE FROM dead_letters WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = dead_letters.job_id)`,
     sql`DELETE FROM batch_items WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = batch_items.job_id)`,
     // Deleted rather than cleared, as the scheduler forgets runs itself (src/schedules/cancel.ts):
     // these instants lie before their schedule's next run and never fire again, and the run history

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { zodDetails } from "../api/errors";
 import { NonRetryableError } from "../engine/errors";
 import { jsonChunks } from "../engine/json-chunks";
 import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from "../engine/retry";
 import { runAttempt } from "../engine/run-attempt";
+import { zodDetails } from "../errors";
 import { findUpload, uploadKey } from "../uploads/store";
 import { type JobDefinition, defineJob, isDurable } from "./define";
 // A cycle (the registry lists this type), safe because the lookup happens only when a batch runs.

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { zodDetails } from "../api/errors";
 import { NonRetryableError } from "../engine/errors";
 import { DatasetSchemaSchema } from "../datasets/fields";
 import { rowValidator } from "../datasets/fields";
 import { MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
 import { type DatasetRow, defineDataset, upsertRows } from "../datasets/rows";
+import { zodDetails } from "../errors";
 import { findUpload, storeBytes, uploadKey } from "../uploads/store";
 import { csvCell } from "../exports/csv";
 import { defineJob } from "./define";

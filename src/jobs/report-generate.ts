@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
+import { NotFoundError } from "../errors";
 import { REPORT_FORMATS } from "../reports/formats";
 import { ReportRenderError, canonicalJson, convertText, renderText } from "../reports/render";
-import { sha256Hex } from "../api/crypto";
+import { sha256Hex } from "../crypto";
 import { findReport } from "../reports/queries";
 import { storeVersion } from "../reports/store";
 import { findTemplate, toTemplate } from "../reports/templates";
@@ -57,14 +58,14 @@ async function jobResult(env: Env, tenant: string, jobId: string): Promise<unkno
   const row = await env.DB.prepare("SELECT status, result FROM jobs WHERE id = ? AND tenant = ?")
     .bind(jobId, tenant)
     .first<{ status: string; result: string | null }>();
-  if (!row) throw new NonRetryableError(`job ${jobId} not found`);
+  if (!row) throw new NotFoundError(`job ${jobId}`);
   if (row.status !== "completed") throw new NonRetryableError(`job ${jobId} is ${row.status}, not completed`);
   return row.result === null ? null : JSON.parse(row.result);
 }
 
 async function uploadedData(env: Env, tenant: string, id: string): Promise<unknown> {
   const upload = await findUpload(env, tenant, id);
-  if (!upload) throw new NonRetryableError(`upload ${id} not found`);
+  if (!upload) throw new NotFoundError(`upload ${id}`);
   if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${id} is not complete`);
   if (upload.size > MAX_DATA_FILE_BYTES) {
     throw new NonRetryableError(`upload ${id} has ${upload.size} bytes; a report's data file may have ${MAX_DATA_FILE_BYTES}`);
@@ -89,7 +90,7 @@ export const reportGenerate = defineJob({
   async run(input, ctx) {
     await ctx.progress(0, { stage: "load data" });
     const saved = input.templateId ? await findTemplate(ctx.env, ctx.tenant, input.templateId) : null;
-    if (input.templateId && !saved) throw new NonRetryableError(`template ${input.templateId} not found`);
+    if (input.templateId && !saved) throw new NotFoundError(`template ${input.templateId}`);
     const template = saved ? toTemplate(saved) : input.template!;
     const bound = bindVariables(template.variables, input.variables);
     if (!bound.ok) {
@@ -102,7 +103,7 @@ export const reportGenerate = defineJob({
         : input.data;
     const format = input.format ?? template.format;
     const existing = input.reportId ? await findReport(ctx.env, ctx.tenant, input.reportId) : null;
-    if (input.reportId && !existing) throw new NonRetryableError(`report ${input.reportId} not found`);
+    if (input.reportId && !existing) throw new NotFoundError(`report ${input.reportId}`);
     const reportName = existing?.name ?? input.reportName!;
 
     try {
@@ -121,7 +122,7 @@ export const reportGenerate = defineJob({
         jobId: ctx.jobId,
         onDuplicate: input.onDuplicate,
       });
-      if (!stored) throw new NonRetryableError(`report ${input.reportId} not found`);
+      if (!stored) throw new NotFoundError(`report ${input.reportId}`);
       ctx.log(stored.duplicate ? `same content as version ${stored.version.version}: nothing stored` : `stored version ${stored.version.version}`);
       return {
         reportId: stored.report.id,

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { Unzip, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
-import { ApiError } from "../api/errors";
 import { iso } from "../engine/job-view";
 import { newId } from "../engine/ids";
-import { sha256Hex } from "../api/crypto";
+import { sha256Hex } from "../crypto";
+import { ConflictError, InvalidInputError } from "../errors";
 import { blobKey, deleteUnreferencedBlobs } from "./blobs";
 import { REPORT_FORMATS, type ReportFormat, contentTypeOf, isBinaryFormat } from "./formats";
 import { MAX_REPORT_BYTES } from "./render";
@@ -111,7 +111,7 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
-const corrupt = (message: string) => new ApiError(422, "invalid_archive", message);
+const corrupt = (message: string) => new InvalidInputError("invalid_archive", message);
 
 /** The end-of-central-directory record closes every complete ZIP file. */
 function hasEndOfCentralDirectory(tail: Uint8Array): boolean {
@@ -135,14 +135,15 @@ function lastBytes(a: Uint8Array, b: Uint8Array, max: number): Uint8Array {
 interface Received {
   manifest: Manifest | null;
   done: Set<string>;
-  failure: ApiError | null;
+  failure: InvalidInputError | null;
 }
 
 /**
  * Restores a report from an archive as a new report of the tenant (new ids, same versions, bytes
  * and hashes). Every entry is checked against the manifest (size and SHA-256) as it streams in; a
- * corrupted, truncated or inconsistent archive is refused with 422 and leaves nothing behind: the
- * D1 rows are written in one batch at the end, and objects put before a failure are removed.
+ * corrupted, truncated or inconsistent archive is refused with an `InvalidInputError` and leaves
+ * nothing behind: the D1 rows are written in one batch at the end, and objects put before a
+ * failure are removed.
  */
 export async function importArchive(env: Env, tenant: string, body: ReadableStream<Uint8Array>, rename?: string): Promise<{ report: ReportRow; versions: VersionRow[] }> {
   const state: Received = { manifest: null, done: new Set(), failure: null };
@@ -279,7 +280,7 @@ async function writeRestored(env: Env, tenant: string, manifest: Manifest, renam
     ]);
   } catch (err) {
     if (/UNIQUE constraint failed: reports\.tenant, reports\.name/.test(`${(err as Error).message} ${String((err as Error).cause ?? "")}`)) {
-      throw new ApiError(409, "name_taken", `a report named "${name}" already exists; import it under another name with ?name=`);
+      throw new ConflictError("name_taken", `a report named "${name}" already exists; import it under another name with ?name=`);
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 import { rawSql, rowsOf } from "../db/raw";
 import { newId } from "../engine/ids";
-import { sha256Hex } from "../api/crypto";
+import { sha256Hex } from "../crypto";
 import { blobKey } from "./blobs";
 import { type ReportFormat, contentTypeOf } from "./formats";
 

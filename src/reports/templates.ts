@@ -1,5 +1,5 @@
-import { ApiError } from "../api/errors";
 import { iso } from "../engine/job-view";
+import { InvalidInputError } from "../errors";
 import type { ReportFormat } from "./formats";
 import { checkTemplate } from "./liquid";
 import { type VariableDeclaration, declarationIssues } from "./variables";
@@ -33,10 +33,10 @@ export function toTemplate(row: TemplateRow) {
 export function assertValidTemplate(body: string, variables: VariableDeclaration[]): void {
   const syntax = checkTemplate(body);
   if (syntax) {
-    throw new ApiError(422, "template_syntax", `the template does not parse: line ${syntax.line}, column ${syntax.column}: ${syntax.message}`, syntax);
+    throw new InvalidInputError("template_syntax", `the template does not parse: line ${syntax.line}, column ${syntax.column}: ${syntax.message}`, syntax);
   }
   const issues = declarationIssues(variables);
-  if (issues.length > 0) throw new ApiError(422, "invalid_variables", "the declared variables are not valid", issues);
+  if (issues.length > 0) throw new InvalidInputError("invalid_variables", "the declared variables are not valid", issues);
 }
 
 export async function findTemplate(env: Env, tenant: string, id: string): Promise<TemplateRow | null> {

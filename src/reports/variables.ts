@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { zodDetails } from "../api/errors";
+import { zodDetails } from "../errors";
 
 export const VARIABLE_TYPES = ["string", "number", "integer", "boolean", "date", "array", "object"] as const;
 

@@ -1,5 +1,7 @@
 import { rawSql, rowsOf } from "../db/raw";
-import { publishAll } from "../engine/events";
+import type { MovedJob } from "../engine/store/columns";
+import { afterMoves } from "../engine/store/moves";
+import { cancelPlannedStatement } from "../engine/store/removal";
 import type { ScheduleRow } from "./store";
 
 export const scheduleTag = (scheduleId: string) => `schedule:${scheduleId}`;
@@ -26,17 +28,9 @@ export async function cancelPlannedJobs(
         SELECT j.id FROM job_tags t JOIN jobs j ON j.id = t.job_id
         WHERE t.tenant = ${schedule.tenant} AND t.tag = ${tag} AND j.status = 'queued' AND j.run_at > ${now}
           AND (${only} IS NULL OR j.id IN (SELECT value FROM json_each(${only}))))`,
-    sql`
-      UPDATE jobs SET status = 'cancelled', finished_at = ${now}, dispatch_due_at = NULL, idempotency_key = NULL
-      WHERE id IN (SELECT job_id FROM job_tags WHERE tenant = ${schedule.tenant} AND tag = ${tag})
-        AND status = 'queued' AND run_at > ${now}
-        AND (${only} IS NULL OR id IN (SELECT value FROM json_each(${only})))
-      RETURNING id, watched`,
+    cancelPlannedStatement(sql, schedule.tenant, tag, now, only),
   ]);
-  const rows = rowsOf<{ id: string; watched: number }>(results, 1);
-  await publishAll(
-    env,
-    rows.filter((r) => r.watched === 1).map((r) => ({ jobId: r.id, events: [{ type: "status" as const, status: "cancelled", attempt: 0 }] })),
-  );
+  const rows = rowsOf<MovedJob>(results, 1);
+  await afterMoves(env, rows, now);
   return rows.map((r) => r.id);
 }

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import { ApiError, notFound } from "../api/errors";
 import type { Database } from "../db/client";
 import { scheduleRuns, schedules } from "../db/schema";
+import { ConflictError, NotFoundError } from "../errors";
 import { cancelPlannedJobs } from "./cancel";
 import { fireSchedule } from "./fire";
 import type { ScheduleRow } from "./store";
@@ -36,7 +36,7 @@ export async function rewriteSchedule(env: Env, db: Database, current: ScheduleR
     })
     .where(and(eq(schedules.id, current.id), eq(schedules.updatedAt, current.updatedAt)))
     .returning();
-  if (!written) throw new ApiError(409, "conflict", "the schedule changed meanwhile; read it again and retry");
+  if (!written) throw new ConflictError("conflict", "the schedule changed meanwhile; read it again and retry");
   if (!replan) return;
   await cancelPlannedJobs(env, written, now);
   if (written.enabled === 1) await fireSchedule(env, written, now);
@@ -48,7 +48,7 @@ export async function deleteSchedule(env: Env, db: Database, tenant: string, id:
     .delete(schedules)
     .where(and(eq(schedules.id, id), eq(schedules.tenant, tenant)))
     .returning({ id: schedules.id, tenant: schedules.tenant });
-  if (!deleted) throw notFound(`schedule ${id}`);
+  if (!deleted) throw new NotFoundError(`schedule ${id}`);
   await cancelPlannedJobs(env, deleted, now);
   await db.delete(scheduleRuns).where(eq(scheduleRuns.scheduleId, id));
 }

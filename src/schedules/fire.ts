@@ -1,12 +1,14 @@
 import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
-import type { Principal } from "../api/context";
-import { ApiError } from "../api/errors";
+import type { Principal } from "../auth/principal";
+import { armClock } from "../clock/arm";
 import { database, type JobRow } from "../db/client";
 import { type RawSql, rawSql, rowsOf } from "../db/raw";
 import { schedules } from "../db/schema";
+import { InvalidInputError } from "../errors";
 import { prepareJobs, submitJobs } from "../engine/submit";
 import type { SubmitJob } from "../schemas/job";
 import { cancelPlannedJobs, scheduleTag } from "./cancel";
+import { tenantTurn } from "./fairness";
 import { HORIZON_MS, type PlannedRun, planRuns } from "./plan";
 import { type ScheduleRow, jobTemplate } from "./store";
 
@@ -55,6 +57,12 @@ async function changedSince(env: Env, s: ScheduleRow): Promise<boolean> {
   return !now || now.enabled !== 1 || now.updatedAt !== s.updatedAt;
 }
 
+/** Fires a schedule that was just saved, and arms the clock that fires it from then on. */
+export async function fireSchedule(env: Env, s: ScheduleRow, now: number): Promise<number> {
+  await armClock(env);
+  return fireRuns(env, s, now);
+}
+
 /**
  * One tick for one schedule: submits a job for every instant `planRuns` gives, with its instant
  * as `runAt` (the queue's message delay then starts it on its second, which is what gives 6-field
@@ -64,7 +72,7 @@ async function changedSince(env: Env, s: ScheduleRow): Promise<boolean> {
  * schedule that has since been changed, paused or deleted cancels the jobs it added. Returns how
  * many jobs it added.
  */
-export async function fireSchedule(env: Env, s: ScheduleRow, now: number): Promise<number> {
+async function fireRuns(env: Env, s: ScheduleRow, now: number): Promise<number> {
   if (s.nextRunAt === null) return 0;
   const { runs, nextRunAt } = planRuns(s, now);
   const { jobIds, created } = runs.length > 0 ? await submitRuns(env, s, runs, now) : { jobIds: [], created: [] };
@@ -89,7 +97,7 @@ async function submitRuns(env: Env, s: ScheduleRow, runs: PlannedRun[], now: num
   try {
     rows = prepareRuns(s, runs, now);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof InvalidInputError)) throw err;
     // The job type changed since the schedule was saved: the runs are recorded without a job.
     console.error(`schedule ${s.id}: its job is no longer accepted`, JSON.stringify((err.details as unknown[] | undefined)?.[0]));
     return { jobIds: runs.map(() => null), created: [] };
@@ -115,21 +123,21 @@ export async function triggerSchedule(env: Env, s: ScheduleRow, now: number): Pr
 }
 
 /**
- * The Cron Trigger's tick: fires every enabled schedule with an instant due before the next tick
- * (at most MAX_SCHEDULES_PER_TICK, the most overdue first; the rest wait for the next tick). One
- * schedule failing does not stop the others.
+ * The clock's tick: fires every enabled schedule with an instant due before the next tick, at most
+ * MAX_SCHEDULES_PER_TICK of them taken round-robin by tenant (each tenant's most overdue first; the
+ * rest wait for the next tick). One schedule failing does not stop the others.
  */
 export async function fireDueSchedules(env: Env, now: number) {
   const due = await database(env)
     .select()
     .from(schedules)
     .where(and(eq(schedules.enabled, 1), isNotNull(schedules.nextRunAt), lte(schedules.nextRunAt, now + HORIZON_MS)))
-    .orderBy(asc(schedules.nextRunAt))
+    .orderBy(tenantTurn, asc(schedules.nextRunAt), asc(schedules.id))
     .limit(MAX_SCHEDULES_PER_TICK);
   const summary = { schedules: due.length, jobs: 0, failed: 0 };
   for (let i = 0; i < due.length; i += PARALLEL_SCHEDULES) {
     const group = due.slice(i, i + PARALLEL_SCHEDULES);
-    const outcomes = await Promise.allSettled(group.map((s) => fireSchedule(env, s, now)));
+    const outcomes = await Promise.allSettled(group.map((s) => fireRuns(env, s, now)));
     outcomes.forEach((outcome, j) => {
       if (outcome.status === "fulfilled") summary.jobs += outcome.value;
       else {

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import { notFound } from "../api/errors";
 import type { Database } from "../db/client";
 import { schedules } from "../db/schema";
+import { NotFoundError } from "../errors";
 import { iso } from "../engine/job-view";
 import type { Schedule, ScheduleJob } from "../schemas/schedule";
 import { instantsAfter } from "./times";
@@ -10,7 +10,7 @@ export type ScheduleRow = typeof schedules.$inferSelect;
 
 export async function findSchedule(db: Database, tenant: string, id: string): Promise<ScheduleRow> {
   const row = await db.select().from(schedules).where(and(eq(schedules.id, id), eq(schedules.tenant, tenant))).get();
-  if (!row) throw notFound(`schedule ${id}`);
+  if (!row) throw new NotFoundError(`schedule ${id}`);
   return row;
 }
 

@@ -1,5 +1,5 @@
-import { ApiError } from "../api/errors";
 import { prepareJobs } from "../engine/submit";
+import { InvalidInputError } from "../errors";
 import type { ScheduleJob } from "../schemas/schedule";
 import type { ScheduleRow } from "./store";
 import { cronOf } from "./times";
@@ -30,7 +30,8 @@ function cronProblem(pattern: string, timezone: string): string | undefined {
 
 /**
  * Checks what zod cannot: the time zone, the cron expression, the window, and the job against its
- * type (with the same messages as a job submission). Throws a 422; returns the canonical zone name.
+ * type (with the same messages as a job submission). Throws an `InvalidInputError`; returns the
+ * canonical zone name.
  */
 export function checkSchedule(tenant: string, s: Checked, now: number): string {
   const issues: { path: string; message: string }[] = [];
@@ -41,7 +42,7 @@ export function checkSchedule(tenant: string, s: Checked, now: number): string {
   if (s.startsAt !== null && s.endsAt !== null && s.endsAt <= s.startsAt) {
     issues.push({ path: "endsAt", message: "endsAt must be later than startsAt" });
   }
-  if (issues.length > 0 || !timezone) throw new ApiError(422, "invalid_schedule", "the schedule was not accepted", issues);
+  if (issues.length > 0 || !timezone) throw new InvalidInputError("invalid_schedule", "the schedule was not accepted", issues);
   prepareJobs(tenant, [s.job], now, () => "job.");
   return timezone;
 }

@@ -27,6 +27,7 @@ export function errorResponses(...statuses: number[]) {
     409: "Conflicts with the resource's state",
     413: "Body too large",
     422: "Well-formed but not acceptable",
+    429: "A rate limit refused the request (see Retry-After)",
   };
   return Object.fromEntries(
     statuses.map((status) => [

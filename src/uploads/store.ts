@@ -1,7 +1,7 @@
-import { hex } from "../api/crypto";
-import { ApiError } from "../api/errors";
+import { hex } from "../crypto";
 import { newId } from "../engine/ids";
 import { iso } from "../engine/job-view";
+import { ConflictError, InvalidInputError, MalformedInputError, NotFoundError } from "../errors";
 
 export interface UploadRow {
   id: string;
@@ -49,14 +49,14 @@ export async function findUpload(env: Env, tenant: string, id: string): Promise<
 
 export async function requireUpload(env: Env, tenant: string, id: string): Promise<UploadRow> {
   const row = await findUpload(env, tenant, id);
-  if (!row) throw new ApiError(404, "not_found", `upload ${id} not found`);
+  if (!row) throw new NotFoundError(`upload ${id}`);
   return row;
 }
 
-/** A completed upload's bytes, or a 409 while it is still being uploaded. */
+/** A completed upload's bytes, or a `ConflictError` while it is still being uploaded. */
 export async function requireStored(env: Env, tenant: string, id: string): Promise<UploadRow & { size: number }> {
   const row = await requireUpload(env, tenant, id);
-  if (row.status !== "stored" || row.size === null) throw new ApiError(409, "upload_incomplete", `upload ${id} is not complete yet`);
+  if (row.status !== "stored" || row.size === null) throw new ConflictError("upload_incomplete", `upload ${id} is not complete yet`);
   return row as UploadRow & { size: number };
 }
 
@@ -75,7 +75,7 @@ export async function storeSimple(
   const fixed = new FixedLengthStream(length);
   const [, hashed] = await Promise.all([
     toStore.pipeTo(fixed.writable).catch((err) => {
-      throw new ApiError(400, "upload_failed", `the body did not arrive whole: ${(err as Error).message}`);
+      throw new MalformedInputError("upload_failed", `the body did not arrive whole: ${(err as Error).message}`);
     }),
     toHash.pipeTo(digest).then(() => digest.digest),
     env.BUCKET.put(uploadKey(tenant, id), fixed.readable, {
@@ -183,7 +183,7 @@ export async function startMultipart(env: Env, tenant: string, meta: { name: str
 }
 
 function openMultipart(env: Env, row: UploadRow): R2MultipartUpload {
-  if (row.status !== "uploading" || !row.multipartId) throw new ApiError(409, "not_uploading", `upload ${row.id} is not an open multipart upload`);
+  if (row.status !== "uploading" || !row.multipartId) throw new ConflictError("not_uploading", `upload ${row.id} is not an open multipart upload`);
   return env.BUCKET.resumeMultipartUpload(uploadKey(row.tenant, row.id), row.multipartId);
 }
 
@@ -208,7 +208,7 @@ export async function completeMultipart(env: Env, row: UploadRow, parts: R2Uploa
   try {
     object = await multipart.complete([...parts].sort((a, b) => a.partNumber - b.partNumber));
   } catch (err) {
-    throw new ApiError(422, "invalid_parts", `R2 refused to complete the upload: ${(err as Error).message}`);
+    throw new InvalidInputError("invalid_parts", `R2 refused to complete the upload: ${(err as Error).message}`);
   }
   const sha256 = await hashObject(env, object.key);
   const now = Date.now();

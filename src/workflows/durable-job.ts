@@ -1,43 +1,48 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { rawSql, rowsOf } from "../db/raw";
+import { rawSql } from "../db/raw";
 import { type ErrorInfo, NonRetryableError, describeError } from "../engine/errors";
 import { publish } from "../engine/events";
+import { ProgressRelay } from "../engine/progress-relay";
 import { newId } from "../engine/ids";
 import { type AttemptHooks, type AttemptResult, runAttempt } from "../engine/run-attempt";
 import { type SettleInput, settle } from "../engine/settle";
-import { type LogEntry, claimRetryStatements, logStatements } from "../engine/state";
+import { database } from "../db/client";
+import { claimRetry } from "../engine/store/claim";
+import { checkpoints, stepStatements } from "../engine/store/steps";
+import { type LogEntry, logStatements } from "../engine/store/settle";
 import { findJobDefinition } from "../jobs/index";
 import type { DurableJobParams, DurableJobSnapshot } from "./instance";
 
 const PROGRESS_WRITE_MS = 1_000;
 
 /**
- * A job step's value is kept as JSON text: it must be JSON-serialisable, like a job's result. The
- * step's logs travel in its record and are written with the next D1 write, so a step costs one
- * D1 round trip, not two.
+ * A job step's value is kept as JSON text: it must be JSON-serialisable, like a job's result. A
+ * step writes its logs, its checkpoint and a heartbeat as it ends, in one D1 round trip. (Records
+ * of older versions carried the step's logs; a replay of one still writes them.)
  */
 type StepOutcome = ({ ok: true; json: string } | { ok: false; error: ErrorInfo }) & { logs?: LogEntry[] };
-
-/** Logs bigger than this are written by the step itself instead of riding in its record. */
-const STEP_LOG_BUDGET = 128 * 1024;
 
 /** What the hooks of one attempt share. */
 interface AttemptScope {
   step: WorkflowStep;
   jobId: string;
+  series: number;
   attempt: number;
   claimToken: string;
   /** Logs not yet written: they go out as the next step starts, before a sleep, or with the settle. */
   logs: LogEntry[];
   /** Results of job steps that succeeded, in any attempt of this series. */
   succeeded: Map<string, unknown>;
-  /** Whether anyone subscribed to the job's events; refreshed by each progress write. */
-  watcher: { watched: boolean };
+  /** Publishes progress once anyone watches (learnt from each progress write); holds it back until then. */
+  relay: ProgressRelay;
   /** The furthest progress shown in this series: a later attempt replaying its checkpoints does not show it again. */
   shown: { percent: number; stage: string | null; message: string | null } | null;
   /** The attempt's last reported progress: D1 gets it with the throttled writes and the settle. */
   progress?: NonNullable<SettleInput["progress"]>;
 }
+
+/** The logs stay pending and go out with the next write; only a lost instance would miss the checkpoint. */
+const keepGoing = (err: unknown) => console.warn("writing a step's logs and checkpoint failed", err);
 
 function rethrow(error: ErrorInfo): never {
   const err = error.retryable ? new Error(error.message) : new NonRetryableError(error.message);
@@ -63,13 +68,19 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     const job = event.payload.job ?? (await step.do("load job", () => this.loadJob(jobId)));
     const definition = findJobDefinition(job.type);
     const succeeded = new Map<string, unknown>();
+    // Past its first attempt in a new instance: its job lost the instance before, and goes on
+    // here from the first step that had not finished.
+    if (job.attempt > 1) {
+      const done = await step.do("load checkpoints", () => checkpoints(database(this.env), jobId, series));
+      for (const [name, json] of done) succeeded.set(name, JSON.parse(json));
+    }
     let attempt = job.attempt;
     let claimToken = event.payload.claimToken;
-    const watcher = { watched: job.watched === 1 };
+    const relay = new ProgressRelay(this.env, jobId, job.watched === 1);
     const shown: { current: AttemptScope["shown"] } = { current: null };
 
     for (;;) {
-      const scope: AttemptScope = { step, jobId, attempt, claimToken, logs: [], succeeded, watcher, shown: shown.current };
+      const scope: AttemptScope = { step, jobId, series, attempt, claimToken, logs: [], succeeded, relay, shown: shown.current };
       const result: AttemptResult = definition
         ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
         : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
@@ -78,6 +89,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         job: { id: jobId, claimToken, series, attempt, maxAttempts: job.maxAttempts, backoff: job.backoff, priority: job.priority, durable: 1, gated: job.gated },
         result,
         progress: scope.progress,
+        heldProgress: await relay.takeHeld(),
       };
       if (result.ok) {
         try {
@@ -100,7 +112,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       if (!next) return { status: "cancelled", attempt };
       attempt = next.attempt;
       claimToken = next.token;
-      watcher.watched = next.watched === 1;
+      relay.watched = next.watched === 1;
     }
   }
 
@@ -117,37 +129,27 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
 
   private async claimNext(jobId: string, series: number) {
     const token = newId("claim");
-    const results = await this.env.DB.batch(claimRetryStatements(rawSql(this.env.DB), jobId, series, token, Date.now()));
-    const claimed = rowsOf<{ attempt: number; watched: number }>(results, 0)[0];
+    const claimed = await claimRetry(rawSql(this.env.DB), this.env.DB, jobId, series, token, Date.now());
     if (claimed?.watched) await publish(this.env, jobId, [{ type: "status", status: "running", attempt: claimed.attempt }]);
     return claimed ? { ...claimed, token } : null;
   }
 
   /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs follow them. */
   private hooks(scope: AttemptScope): AttemptHooks {
-    const { step, jobId, attempt, claimToken, logs, succeeded, watcher } = scope;
+    const { step, jobId, series, attempt, claimToken, logs, succeeded, relay } = scope;
     const sql = rawSql(this.env.DB);
     // The claim wrote a heartbeat just before; short attempts then write no progress of their own
     // (the settle records the last one).
     let lastProgressWrite = Date.now();
-    const write = async (entries: LogEntry[]) => {
-      if (entries.length > 0) await this.env.DB.batch(logStatements(sql, entries));
-    };
-    const flushLogs = async () => {
-      const entries = logs.splice(0);
+    /** Writes logs not written yet with a heartbeat and, after a step, its checkpoint. */
+    const flushLogs = async (entries = logs.splice(0), checkpoint?: { name: string; value: string }, aliveUntil?: number) => {
+      const at = { jobId, series, claimToken, now: Date.now(), aliveUntil };
       try {
-        await write(entries);
+        await this.env.DB.batch([...logStatements(sql, entries), ...stepStatements(sql, at, checkpoint)]);
       } catch (err) {
         logs.unshift(...entries);
         throw err;
       }
-    };
-    /** This step's logs, for its record; written now if too big to ride along. */
-    const ownLogs = async () => {
-      const entries = logs.splice(0);
-      if (JSON.stringify(entries).length <= STEP_LOG_BUDGET) return entries;
-      await write(entries);
-      return [];
     };
     return {
       env: this.env,
@@ -159,17 +161,16 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         if (replayed) return;
         scope.shown = progress;
         scope.progress = progress;
-        if (watcher.watched) {
-          await publish(this.env, jobId, [{ type: "progress", attempt, ...progress, at: new Date().toISOString() }]);
-        }
+        await relay.report(attempt, progress);
         if (Date.now() - lastProgressWrite < PROGRESS_WRITE_MS) return;
         lastProgressWrite = Date.now();
+        const mark = relay.mark();
         const row = await sql`
           UPDATE jobs SET heartbeat_at = ${lastProgressWrite}, progress_percent = ${progress.percent},
                  progress_stage = ${progress.stage}, progress_message = ${progress.message}
           WHERE id = ${jobId} AND status = 'running' AND claim_token = ${claimToken}
           RETURNING watched`.first<{ watched: number }>();
-        if (row) watcher.watched = row.watched === 1;
+        if (row) await relay.written(mark, row.watched === 1);
       },
       log: (level, message) => {
         logs.push({ jobId, at: Date.now(), attempt, level, message });
@@ -177,16 +178,18 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         if (succeeded.has(name)) return succeeded.get(name) as T;
         const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
-          // The earlier steps' logs are written as this one starts.
-          await flushLogs();
+          let value: unknown;
           try {
-            const value = await fn();
-            return { ok: true, json: JSON.stringify(value ?? null), logs: await ownLogs() };
+            value = await fn();
           } catch (err) {
-            return { ok: false, error: describeError(err), logs: await ownLogs() };
+            await flushLogs().catch(keepGoing);
+            return { ok: false, error: describeError(err) };
           }
+          const json = JSON.stringify(value ?? null);
+          // The step's work is done: a failed write must not make the Workflow run it again.
+          await flushLogs(undefined, { name, value: json }).catch(keepGoing);
+          return { ok: true, json };
         })) as StepOutcome;
-        // Fresh or replayed from the record: written with the next write (a replay's repeats are skipped).
         logs.push(...(outcome.logs ?? []));
         if (!outcome.ok) rethrow(outcome.error);
         const value = JSON.parse(outcome.json) as T;
@@ -194,8 +197,12 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         return value;
       },
       sleep: async (name, ms) => {
-        await flushLogs();
-        await step.sleep(name, ms);
+        // A sleep's wake time is a checkpoint too: a new instance sleeps only what is left of it.
+        const key = `sleep:${name}`;
+        const wakeAt = succeeded.has(key) ? (succeeded.get(key) as number) : Date.now() + ms;
+        succeeded.set(key, wakeAt);
+        await flushLogs(undefined, { name: key, value: JSON.stringify(wakeAt) }, wakeAt);
+        await step.sleep(name, Math.max(0, wakeAt - Date.now()));
       },
     };
   }

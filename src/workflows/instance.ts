@@ -1,21 +1,13 @@
+import type { ClaimedJob } from "../engine/store/columns";
+
 /** A job's Workflow instance for one attempt series; a replay or manual retry starts a new series. */
 export function workflowInstanceId(jobId: string, series: number): string {
   return `${jobId}-s${series}`;
 }
 
 /** What the Workflow needs of its job; passed in the params when small, else read in a step. */
-export interface DurableJobSnapshot {
-  tenant: string;
-  type: string;
-  input: string;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  backoff: string;
-  priority: string;
-  watched: number;
-  gated?: number;
-}
+export type DurableJobSnapshot = Pick<ClaimedJob, "tenant" | "type" | "input" | "attempt" | "maxAttempts" | "timeoutMs" | "backoff" | "priority" | "watched">
+  & { gated?: number };
 
 export interface DurableJobParams {
   jobId: string;

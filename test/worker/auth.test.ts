@@ -344,7 +344,7 @@ describe("watch tokens", () => {
   it("a token signed with another secret is 401", async () => {
     const { tenant, key } = await newTenant();
     const job = await submit(key, later());
-    const token = await signEventToken("some-other-secret", { tenant, jobId: job.id, exp: Date.now() + 60_000 });
+    const token = await signEventToken("some-other-secret", { tenant, jobId: job.id, exp: Date.now() + 60_000, keyId: null });
     const res = await exports.default.fetch(`https://jobs.test/api/v1/jobs/${job.id}/events?token=${encodeURIComponent(token)}`, {
       headers: { accept: "text/event-stream" },
     });
@@ -354,7 +354,7 @@ describe("watch tokens", () => {
   it("an expired token is 401", async () => {
     const { tenant, key } = await newTenant();
     const job = await submit(key, later());
-    const token = await signEventToken(env.SIGNING_SECRET, { tenant, jobId: job.id, exp: Date.now() - 1_000 });
+    const token = await signEventToken(env.SIGNING_SECRET, { tenant, jobId: job.id, exp: Date.now() - 1_000, keyId: null });
     const res = await exports.default.fetch(`https://jobs.test/api/v1/jobs/${job.id}/events?token=${encodeURIComponent(token)}`, {
       headers: { accept: "text/event-stream" },
     });

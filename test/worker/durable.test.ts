@@ -1,9 +1,9 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DISPATCH_GRACE_MS, DURABLE_QUIET_MS, sweep } from "../../src/engine/sweeper";
+import { DISPATCH_GRACE_MS, DURABLE_QUIET_MS, STUCK_GRACE_MS, sweep } from "../../src/engine/sweeper";
 import { workflowInstanceId } from "../../src/workflows/instance";
 import { attemptsOf, closedWithin, deliver, insertJob, jobRow, logsOf, updateJobRow, watch } from "./engine-helpers";
-import { api, env, getJob, newTenant, submit, waitFor, waitForStatus } from "./helpers";
+import { api, env, getJob, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
 
 async function instanceStatus(jobId: string, series = 0) {
   return (await (await env.DURABLE_JOB.get(workflowInstanceId(jobId, series))).status()).status;
@@ -220,9 +220,9 @@ describe("the sweeper and durable jobs", () => {
     const report = await sweep(env, Date.now());
     expect(report.durable).toBeGreaterThanOrEqual(1);
     const row = await jobRow(job.id);
-    // Waiting to run again as a new attempt series.
+    // Waiting to go on under a new instance (the next series); the lost attempt counts.
     expect(["queued", "retrying"]).toContain(row.status);
-    expect(row).toMatchObject({ series: 1, attempts: 0, claimToken: null });
+    expect(row).toMatchObject({ series: 1, attempts: 1, claimToken: null });
     expect(JSON.parse(row.error!)).toMatchObject({ name: "WorkflowLost", message: "workflow instance ended as terminated" });
     expect((await attemptsOf(key, job.id))[0]).toMatchObject({
       series: 0,
@@ -231,14 +231,13 @@ describe("the sweeper and durable jobs", () => {
       error: { name: "WorkflowLost" },
     });
 
-    // A later sweep finds its announcement overdue and sends it; the new series runs in a new instance.
-    await sweep(env, Date.now() + DISPATCH_GRACE_MS + 1_000);
+    // The sweep announced it again at once; the new series runs in a new instance.
     const done = await waitForStatus(key, job.id, ["completed", "failed"]);
-    expect(done).toMatchObject({ status: "completed", attempts: 1, result: { steps: 2, attempt: 1 } });
+    expect(done).toMatchObject({ status: "completed", attempts: 2, result: { steps: 2, attempt: 2 } });
     expect(await instanceStatus(job.id, 1)).toBe("complete");
     expect((await attemptsOf(key, job.id)).map((a) => [a.series, a.attempt, a.outcome])).toEqual([
       [0, 1, "failed"],
-      [1, 1, "succeeded"],
+      [1, 2, "succeeded"],
     ]);
   });
 
@@ -248,10 +247,57 @@ describe("the sweeper and durable jobs", () => {
     await waitForStatus(key, job.id, ["running"]);
     const quietSince = Date.now() - DURABLE_QUIET_MS - 1_000;
     await updateJobRow(job.id, { heartbeatAt: quietSince });
-    await sweep(env, Date.now());
-    const row = await jobRow(job.id);
-    expect(row).toMatchObject({ status: "running", series: 0, attempts: 1 });
-    expect(row.heartbeatAt).toBeGreaterThan(quietSince);
+    const report = await sweep(env, Date.now());
+    expect(report.durable).toBe(0);
+    expect(await jobRow(job.id)).toMatchObject({ status: "running", series: 0, attempts: 1, error: null });
+    expect(quietSince).toBeLessThan(Date.now());
+    expect(await instanceStatus(job.id)).toBe("running");
     await api(`/jobs/${job.id}/cancel`, { key, method: "POST" });
+  });
+
+  it("treats a live instance whose job shows no heartbeat or step past its time limit as lost, and goes on from the first unfinished step", async () => {
+    const { key } = await newTenant();
+    const input = { steps: 3, stepMs: 50, pauseMs: 3_000, durable: true };
+    const job = await submit(key, { type: "simulate", input, timeoutMs: 20_000 });
+    await waitFor(() => getJob(key, job.id), (j) => j.status === "running" && j.progress.percent > 30);
+    const watcher = await watch(key, job.id);
+    // Its runtime froze (as after a crash the instance still says it is alive): the row has shown
+    // no heartbeat or step for longer than the time limit.
+    await updateJobRow(job.id, { heartbeatAt: Date.now() - 20_000 - STUCK_GRACE_MS - 1_000 });
+    expect(["running", "waiting"]).toContain(await instanceStatus(job.id, 0));
+
+    const report = await sweep(env, Date.now());
+    expect(report.durable).toBe(1);
+    expect(await instanceStatus(job.id, 0)).toBe("terminated");
+    const done = await waitForStatus(key, job.id, ["completed", "failed"]);
+    expect(done).toMatchObject({ status: "completed", attempts: 2, result: { steps: 3, attempt: 2 } });
+    expect((await jobRow(job.id)).series).toBe(1);
+    // Step 1 had finished before the loss: the new instance went on from step 2.
+    expect((await logsOf(key, job.id)).filter((m) => m.startsWith("step "))).toEqual([
+      "step 1 ran on attempt 1",
+      "step 2 ran on attempt 2",
+      "step 3 ran on attempt 2",
+    ]);
+    expect(await closedWithin(watcher)).toMatchObject({ code: 1000 });
+    const statuses = watcher.messages.filter((m) => m.type === "status").map((m) => m.status);
+    expect(statuses).toEqual(["queued", "running", "completed"]);
+  });
+
+  it("fails a durable job whose instance is lost on its last attempt, tells its watcher, and never requeues it", async () => {
+    const { key } = await newTenant();
+    const job = await submit(key, { type: "simulate", input: { steps: 30, stepMs: 200, durable: true }, maxAttempts: 1 });
+    await waitFor(() => getJob(key, job.id), (j) => j.status === "running" && j.progress.percent > 0);
+    const watcher = await watch(key, job.id);
+    await (await env.DURABLE_JOB.get(workflowInstanceId(job.id, 0))).terminate();
+    await updateJobRow(job.id, { heartbeatAt: Date.now() - DURABLE_QUIET_MS - 1_000 });
+
+    expect((await sweep(env, Date.now())).durable).toBe(1);
+    expect(await jobRow(job.id)).toMatchObject({ status: "failed", series: 0, attempts: 1 });
+    const dead = await json<{ items: { job: { id: string } }[] }>(await api("/dead-letters", { key }), 200);
+    expect(dead.items.map((d) => d.job.id)).toContain(job.id);
+    expect(await closedWithin(watcher)).toMatchObject({ code: 1000 });
+    expect(watcher.messages.at(-1)).toMatchObject({ type: "status", status: "failed", error: { name: "WorkflowLost" } });
+    await sweep(env, Date.now() + DISPATCH_GRACE_MS + 1_000);
+    expect(await jobRow(job.id)).toMatchObject({ status: "failed", series: 0, attempts: 1 });
   });
 });

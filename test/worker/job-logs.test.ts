@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rawSql } from "../../src/db/raw";
-import { type LogEntry, logStatements } from "../../src/engine/state";
+import { type LogEntry, logStatements } from "../../src/engine/store/settle";
 import { env } from "./helpers";
 
 describe("job log writes", () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { describeError } from "../../src/engine/errors";
 import { type Backoff, backoffDelay } from "../../src/engine/retry";
+import { ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from "../../src/errors";
 import type { Job } from "../../src/schemas/job";
 import { attemptsOf, updateJobRow } from "./engine-helpers";
 import { api, getJob, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
@@ -68,6 +70,25 @@ describe("backoffDelay", () => {
   });
 });
 
+describe("describeError", () => {
+  it("stops retries for domain errors no retry can cure, also when only their name crossed a boundary", () => {
+    const named = (name: string) => Object.assign(new Error("lost its class over RPC"), { name });
+    for (const err of [
+      new NotFoundError("job job_1"),
+      new ConflictError("invalid_state", "job is already completed"),
+      new InvalidInputError("invalid_job", "the job was not accepted"),
+      named("NotFoundError"),
+    ]) {
+      expect(describeError(err), err.name).toMatchObject({ name: err.name, retryable: false });
+    }
+  });
+
+  it("keeps a rate limit retryable, no sooner than its retry-after", () => {
+    const err = new RateLimitedError("rate limit reached for simulate: 1 per 60000 ms", {}, 42_000, {});
+    expect(describeError(err)).toEqual({ name: "RateLimitedError", message: err.message, retryable: true, retryAfterMs: 42_000 });
+  });
+});
+
 describe("retries on the real queue", () => {
   it("retries a failing job with the fixed backoff until it succeeds on attempt 3", async () => {
     const { key } = await newTenant();
@@ -110,6 +131,25 @@ describe("retries on the real queue", () => {
     const attempts = await attemptsOf(key, job.id);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ attempt: 1, outcome: "failed", error: { name: "NonRetryableError" } });
+  });
+
+  it("fails a job that throws a domain error such as NotFoundError at once, after one attempt", async () => {
+    const { key } = await newTenant();
+    // report.generate throws NotFoundError when the job it takes its data from does not exist.
+    const job = await submit(key, {
+      type: "report.generate",
+      input: { template: { body: "x", format: "text" }, dataFromJob: "job_NOPE", reportName: "never" },
+      maxAttempts: 5,
+      backoff: { type: "fixed", baseMs: 0 },
+    });
+    const done = await waitForStatus(key, job.id, ["completed", "failed"]);
+    expect(done).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      error: { name: "NotFoundError", message: "job job_NOPE not found", retryable: false },
+    });
+    expect(await attemptsOf(key, job.id)).toHaveLength(1);
+    expect((await deadLetters(key)).map((l) => l.job.id)).toEqual([job.id]);
   });
 
   it("fails a job that exhausts maxAttempts and lists it as a dead letter", async () => {

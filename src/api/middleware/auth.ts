@@ -1,10 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, type Principal, SCOPES, type Scope } from "../context";
-import { sha256Hex, safeEqual } from "../crypto";
+import { liveKeyStatement } from "../../auth/live-key";
+import { ADMIN_TENANT, type Principal, SCOPES, type Scope } from "../../auth/principal";
+import { sha256Hex, safeEqual } from "../../crypto";
+import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { readKey } from "../keys";
-
-export const ADMIN_TENANT = "admin";
 const EXAMPLE_SECRETS = ["dev-admin-key-change-me", "dev-signing-secret-change-me"];
 
 function assertConfigured(env: Env) {
@@ -29,14 +29,6 @@ export async function principalForKey(env: Env, key: string): Promise<Principal 
   const claims = await readKey(env.SIGNING_SECRET, key);
   if (!claims) return undefined;
   return { tenant: claims.tenant, scopes: claims.scopes, keyId: claims.id, keyHash: await sha256Hex(key) };
-}
-
-/** The SQL condition, for a key stored in D1, that it still exists and is not revoked. */
-export function liveKeyStatement(env: Env, principal: Principal) {
-  return env.DB.prepare("SELECT count(*) AS live FROM api_keys WHERE id = ? AND hash = ? AND revoked_at IS NULL").bind(
-    principal.keyId,
-    principal.keyHash ?? "",
-  );
 }
 
 export async function assertKeyLive(env: Env, principal: Principal): Promise<void> {

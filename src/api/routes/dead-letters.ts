@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, lt, or } from "drizzle-orm";
 import { deadLetters, jobs } from "../../db/schema";
 import { requeueJob } from "../../engine/control";
 import { iso, toJob } from "../../engine/job-view";
+import { purgeDeadLetters, removeDeadLetter } from "../../engine/store/removal";
 import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { ErrorInfoSchema, JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
@@ -101,15 +102,9 @@ export const deadLettersApi = newRouter()
   })
   .openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const deleted = await c
-      .get("db")
-      .delete(deadLetters)
-      .where(and(eq(deadLetters.jobId, id), eq(deadLetters.tenant, c.get("principal").tenant)))
-      .returning({ id: deadLetters.jobId });
-    if (deleted.length === 0) throw notFound(`dead letter ${id}`);
+    if (!(await removeDeadLetter(c.get("db"), c.get("principal").tenant, id))) throw notFound(`dead letter ${id}`);
     return c.body(null, 204);
   })
   .openapi(purgeRoute, async (c) => {
-    const result = await c.get("db").run(sql`DELETE FROM dead_letters WHERE tenant = ${c.get("principal").tenant}`);
-    return c.json({ purged: result.meta.changes ?? 0 }, 200);
+    return c.json({ purged: await purgeDeadLetters(c.get("db"), c.get("principal").tenant) }, 200);
   });

@@ -4,7 +4,8 @@ import { findJob } from "../../engine/control";
 import { IdParam, errorResponses } from "../../schemas/common";
 import { type AppEnv, newRouter } from "../context";
 import { ApiError } from "../errors";
-import { verifyEventToken } from "../event-token";
+import { relayAsSse, relayWebSocket } from "../event-relay";
+import { mintingKeyLive, verifyEventToken } from "../event-token";
 import { assertKeyLive, bearerToken, hasScope, principalForKey } from "../middleware/auth";
 import type { Context } from "hono";
 
@@ -14,7 +15,8 @@ const eventsRoute = createRoute({
   summary: "Watch a job: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
   description:
     "The first message is `{type:'snapshot', job}`, then `progress` and `status` events, each with an increasing `seq`. " +
-    "The stream ends after a final status. Reconnect with `?after=<seq>` (SSE: `Last-Event-ID`) to receive what was missed. " +
+    "The stream ends after a final status. Reconnect with `?after=<seq>` (SSE: `Last-Event-ID`) to receive what was missed; " +
+    "an SSE client resuming a finished job's stream with nothing missed gets 204, which stops an EventSource reconnecting. " +
     "Authenticate with `Authorization: Bearer <key>` or, from a browser, `?token=` from `POST /jobs/{id}/events/token`.",
   tags: ["events"],
   request: {
@@ -27,6 +29,7 @@ const eventsRoute = createRoute({
   responses: {
     101: { description: "Switching to a websocket" },
     200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
+    204: { description: "SSE only: the job is finished and the client, resuming, has missed nothing; it should stop reconnecting" },
     ...errorResponses(400, 401, 403, 404, 426),
   },
 });
@@ -44,47 +47,22 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
     const claims = await verifyEventToken(c.env.SIGNING_SECRET, token);
     if (!claims) throw new ApiError(401, "unauthorized", "the watch token is invalid or expired");
     if (claims.jobId !== jobId) throw new ApiError(404, "not_found", `job ${jobId} not found`);
+    if (!(await mintingKeyLive(c.env.DB, claims))) {
+      throw new ApiError(401, "unauthorized", "the key that minted this watch token was revoked");
+    }
     return claims.tenant;
   }
   throw new ApiError(401, "unauthorized", "send `Authorization: Bearer <key>` or a `token` from POST /jobs/{id}/events/token");
 }
 
-/** Opens a websocket to the job's Durable Object on the caller's behalf. */
-async function connect(env: Env, jobId: string, after: number | undefined): Promise<Response> {
+/**
+ * Opens a websocket to the job's Durable Object on the caller's behalf. For SSE the object answers
+ * 204 instead when the caller resumes a finished stream that has nothing more to send.
+ */
+async function connect(env: Env, jobId: string, after: number | undefined, stream: "websocket" | "sse"): Promise<Response> {
   const url = new URL(`https://job-events/${jobId}`);
   if (after !== undefined) url.searchParams.set("after", String(after));
-  return jobEvents(env, jobId).fetch(url, { headers: { upgrade: "websocket", "x-job-id": jobId } });
-}
-
-/**
- * SSE for clients that cannot use websockets: the worker holds one (hibernatable) websocket to the
- * Durable Object and relays each message as an event whose id is its `seq`.
- */
-function relayAsSse(upstream: WebSocket): Response {
-  const encoder = new TextEncoder();
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = writable.getWriter();
-  let open = true;
-  const finish = () => {
-    if (!open) return;
-    open = false;
-    writer.close().catch(() => undefined);
-  };
-  upstream.accept();
-  upstream.addEventListener("message", (event) => {
-    if (typeof event.data !== "string" || !open) return;
-    const data = JSON.parse(event.data) as { type: string; seq: number };
-    writer.write(encoder.encode(`id: ${data.seq}\nevent: ${data.type}\ndata: ${event.data}\n\n`)).catch(() => {
-      open = false;
-      upstream.close(1000, "client went away");
-    });
-  });
-  upstream.addEventListener("close", finish);
-  upstream.addEventListener("error", finish);
-  writer.write(encoder.encode(": watching\n\n")).catch(() => undefined);
-  return new Response(readable, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
-  });
+  return jobEvents(env, jobId).fetch(url, { headers: { upgrade: "websocket", "x-job-id": jobId, "x-stream": stream } });
 }
 
 export const eventsApi = newRouter().openapi(eventsRoute, async (c) => {
@@ -93,13 +71,20 @@ export const eventsApi = newRouter().openapi(eventsRoute, async (c) => {
   const tenant = await watcherTenant(c, id, query.token);
   await findJob(c.get("db"), tenant, id);
 
-  if (c.req.header("upgrade")?.toLowerCase() === "websocket") return connect(c.env, id, query.after);
+  if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+    const upstream = (await connect(c.env, id, query.after, "websocket")).webSocket;
+    if (!upstream) throw new ApiError(503, "unavailable", "the job's event stream could not be opened");
+    return relayWebSocket(upstream);
+  }
   if (!c.req.header("accept")?.includes("text/event-stream")) {
     throw new ApiError(426, "upgrade_required", "open a websocket, or send Accept: text/event-stream for SSE");
   }
   const lastEventId = c.req.header("last-event-id");
   const after = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : query.after;
-  const upstream = (await connect(c.env, id, after)).webSocket;
+  const opened = await connect(c.env, id, after, "sse");
+  // The SSE standard's way to tell a client that reconnects when a stream ends that there is no more.
+  if (opened.status === 204) return c.body(null, 204);
+  const upstream = opened.webSocket;
   if (!upstream) throw new ApiError(503, "unavailable", "the job's event stream could not be opened");
   return relayAsSse(upstream);
 });

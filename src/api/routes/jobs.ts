@@ -19,7 +19,7 @@ import {
 } from "../../schemas/job";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
-import { EVENT_TOKEN_TTL_MS, signEventToken } from "../event-token";
+import { EVENT_TOKEN_TTL_MS, revocableKeyId, signEventToken } from "../event-token";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
@@ -44,7 +44,7 @@ const submitRoute = createRoute({
   responses: {
     202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
     200: jsonContent(JobSchema, "A job with this idempotency key already exists"),
-    ...errorResponses(400, 401, 403, 413, 422),
+    ...errorResponses(400, 401, 403, 409, 413, 422, 429),
   },
 });
 
@@ -55,7 +55,7 @@ const batchRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
   request: jsonBody(SubmitBatchSchema),
-  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 413, 422) },
+  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 409, 413, 422, 429) },
 });
 
 const listRoute = createRoute({
@@ -228,10 +228,11 @@ export const jobsApi = newRouter()
     return c.json(toJob(job), 202);
   })
   .openapi(eventTokenRoute, async (c) => {
-    const tenant = c.get("principal").tenant;
+    const principal = c.get("principal");
+    const tenant = principal.tenant;
     const job = await findJob(c.get("db"), tenant, c.req.valid("param").id);
     const exp = Date.now() + EVENT_TOKEN_TTL_MS;
-    const token = await signEventToken(c.env.SIGNING_SECRET, { tenant, jobId: job.id, exp });
+    const token = await signEventToken(c.env.SIGNING_SECRET, { tenant, jobId: job.id, exp, keyId: revocableKeyId(principal) });
     const url = `/api/v1/jobs/${job.id}/events?token=${encodeURIComponent(token)}`;
     return c.json({ token, expiresAt: new Date(exp).toISOString(), url }, 201);
   });

@@ -4,11 +4,12 @@ import { apiKeys } from "../../db/schema";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
 import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
-import { type Principal, SCOPES, newRouter } from "../context";
-import { sha256Hex } from "../crypto";
+import { ADMIN_TENANT, type Principal, SCOPES } from "../../auth/principal";
+import { sha256Hex } from "../../crypto";
+import { newRouter } from "../context";
 import { mintKey } from "../keys";
 import { ApiError, notFound } from "../errors";
-import { ADMIN_TENANT, requireScope } from "../middleware/auth";
+import { requireScope } from "../middleware/auth";
 
 const KeySchema = z
   .object({

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { cleanUpJobs } from "../../housekeeping/jobs";
 import { errorResponses, jsonContent } from "../../schemas/common";
+import { ADMIN_TENANT } from "../../auth/principal";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
-import { ADMIN_TENANT, requireScope } from "../middleware/auth";
+import { requireScope } from "../middleware/auth";
 
 const ALL_TENANTS = "*";
 

@@ -6,9 +6,10 @@ import { redispatch } from "../../engine/dispatch";
 import { PRIORITIES, type Priority } from "../../engine/lanes";
 import { errorResponses, jsonContent } from "../../schemas/common";
 import { PrioritySchema } from "../../schemas/job";
-import { type Principal, newRouter } from "../context";
+import { ADMIN_TENANT, type Principal } from "../../auth/principal";
+import { newRouter } from "../context";
 import { ApiError } from "../errors";
-import { ADMIN_TENANT, hasScope, requireScope } from "../middleware/auth";
+import { hasScope, requireScope } from "../middleware/auth";
 
 const LaneSchema = z
   .object({

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_JOB_RETENTION_DAYS } from "../../housekeeping/jobs";
 import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
-import { type Scope, newRouter } from "../context";
+import type { Scope } from "../../auth/principal";
+import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { hasScope, requireAnyScope } from "../middleware/auth";
 

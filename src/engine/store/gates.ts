@@ -1,6 +1,6 @@
-import { jobDefinitions } from "../jobs/index";
-import { dispatchOrLeaveToSweeper } from "./dispatch";
-import type { Priority } from "./lanes";
+import { jobDefinitions } from "../../jobs/index";
+import { dispatchOrLeaveToSweeper } from "../dispatch";
+import type { Priority } from "../lanes";
 
 /**
  * Gates decide, inside the claim, whether a due job may start: at most `concurrency_limit` jobs of

@@ -1,4 +1,4 @@
-import { base64Url } from "../engine/ids";
+import { base64Url } from "./engine/ids";
 
 const encoder = new TextEncoder();
 

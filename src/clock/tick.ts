@@ -1,0 +1,41 @@
+import { sweep } from "../engine/sweeper";
+import { cleanUpJobs } from "../housekeeping/jobs";
+import { applyReportRetention } from "../reports/retention";
+import { fireDueSchedules } from "../schedules/fire";
+import { type TickSource, takeLease } from "./lease";
+
+export const MINUTE_MS = 60_000;
+
+/** The whole minute after `at`: ticks fall on whole minutes, like the Cron Trigger's. */
+export const nextMinute = (at: number) => (Math.floor(at / MINUTE_MS) + 1) * MINUTE_MS;
+
+/**
+ * The platform's minutely work, run by the Cron Trigger and by the Clock's alarm alike: fire the
+ * schedules due before the next tick, sweep, and apply report and job retention. `slot` is the time
+ * the tick was due; only the first tick to take a slot does the work (see `takeLease`), and each
+ * task runs even if one before it failed, so a broken schedule never stops the sweeper. Schedules
+ * are planned from the slot, or from now when the tick runs late. Never throws. Returns whether
+ * this tick did the work.
+ */
+export async function tick(env: Env, slot: number, source: TickSource): Promise<boolean> {
+  const taken = await task("clock lease", () => takeLease(env, slot, source), () => false);
+  if (!taken) return false;
+  const now = Math.max(slot, Date.now());
+  await task("schedules", () => fireDueSchedules(env, now), (r) => r.jobs + r.failed > 0);
+  await task("sweep", () => sweep(env), (r) => r.stuck + r.durable + r.redispatched > 0);
+  await task("report retention", () => applyReportRetention(env), (r) => r.reports > 0);
+  await task("housekeeping", () => cleanUpJobs(env), (r) => r.jobs > 0);
+  return true;
+}
+
+/** Runs one task of a tick, logging its report when `worthLogging` says so, or its failure (then it answers undefined). */
+async function task<T>(name: string, run: () => Promise<T>, worthLogging: (report: T) => boolean): Promise<T | undefined> {
+  try {
+    const report = await run();
+    if (worthLogging(report)) console.log(name, report);
+    return report;
+  } catch (err) {
+    console.error(`${name} failed; the next tick tries again`, err);
+    return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import { type RawSql, rowsOf } from "../../db/raw";
+import { CLAIMED_LIST, type ClaimedJob } from "./columns";
+import { GATED_ADMISSION, throttleDefaults } from "./gates";
+
+/**
+ * queued|retrying -> running: the claim. `claim` takes those of `ids` that are due, whose lane is
+ * not paused and, for gated jobs, that get through their gates (see gates.ts), and records their
+ * attempts in the same round trip. A durable job that is retrying belongs to its Workflow, which
+ * claims its next attempt itself (`claimRetry`).
+ *
+ * The bulk statements look jobs up by primary key; a unary `+` on `status` / `claim_token` keeps
+ * SQLite from preferring those columns' indexes, which would scan every running job instead.
+ */
+export function claimStatements(db: D1Database, ids: string[], token: string, now: number) {
+  const idsJson = JSON.stringify(ids);
+  return [
+    db.prepare(`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, ?2),
+             heartbeat_at = ?2, claim_token = ?4, dispatch_due_at = NULL
+      WHERE id IN (SELECT value FROM json_each(?1))
+        AND (+status = 'queued' OR (+status = 'retrying' AND durable = 0)) AND run_at <= ?2
+        AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
+        AND (gated = 0 OR ${GATED_ADMISSION})
+      RETURNING ${CLAIMED_LIST.text}`)
+      .bind(idsJson, now, throttleDefaults(), token),
+    db.prepare(`
+      INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
+      SELECT id, series, attempts, ?2, 'running' FROM jobs
+      WHERE id IN (SELECT value FROM json_each(?1)) AND +claim_token = ?3
+      ON CONFLICT DO NOTHING`)
+      .bind(idsJson, now, token),
+  ];
+}
+
+/** The jobs a `claimStatements` batch took. */
+export function claimedBy(results: D1Result[]): ClaimedJob[] {
+  return rowsOf<ClaimedJob>(results, 0);
+}
+
+/** Claims in one round trip. */
+export async function claim(db: D1Database, ids: string[], token: string, now: number): Promise<ClaimedJob[]> {
+  if (ids.length === 0) return [];
+  return claimedBy(await db.batch(claimStatements(db, ids, token, now)));
+}
+
+/** retrying -> running for a durable job's next attempt, taken by its own Workflow after the backoff. */
+export async function claimRetry(sql: RawSql, db: D1Database, jobId: string, series: number, token: string, now: number) {
+  const results = await db.batch([
+    sql`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = ${now}, claim_token = ${token}
+      WHERE id = ${jobId} AND series = ${series} AND status = 'retrying'
+      RETURNING attempts AS attempt, watched`,
+    sql`
+      INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
+      SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE id = ${jobId} AND claim_token = ${token}
+      ON CONFLICT DO NOTHING`,
+  ]);
+  return rowsOf<{ attempt: number; watched: number }>(results, 0)[0];
+}
+
+/**
+ * Due jobs of a lane still waiting for their queue message, oldest first: a consumer whose own
+ * jobs run long takes these itself, so no job waits behind a slow consumer batch for its message
+ * to be delivered. Only jobs due for `minWaitMs` count: a job whose message is on its way is
+ * left to it. Parked jobs (no message due) are not taken; their gates decide when they go. Only
+ * direct jobs: a durable one needs no more than its message to get its Workflow started.
+ */
+export async function dueWithoutConsumer(sql: RawSql, lane: string, now: number, minWaitMs: number, limit: number) {
+  const { results } = await sql`
+    SELECT id FROM jobs
+    WHERE priority = ${lane} AND status IN ('queued', 'retrying') AND run_at <= ${now - minWaitMs}
+      AND dispatch_due_at IS NOT NULL AND durable = 0
+    ORDER BY run_at LIMIT ${limit}`.all<{ id: string }>();
+  return results.map((r) => r.id);
+}
