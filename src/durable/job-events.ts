@@ -1,9 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { database } from "../db/client";
-import { jobs } from "../db/schema";
 import { type JobEvent, type ProgressEvent, TERMINAL } from "../engine/events";
 import { toJob } from "../engine/job-view";
+import { markWatched } from "../engine/store/watch";
 import type { Job } from "../schemas/job";
 
 const RETAINED_EVENTS = 1_000;
@@ -160,7 +159,7 @@ export class JobEvents extends DurableObject<Env> {
    */
   private async snapshot(jobId: string): Promise<Opening | undefined> {
     const before = { seq: this.lastSeq(), progress: this.lastProgress() };
-    const row = await database(this.env).update(jobs).set({ watched: 1 }).where(eq(jobs.id, jobId)).returning().get();
+    const row = await markWatched(database(this.env), jobId);
     if (!row) return undefined;
     const job = toJob(row);
     const seq = before.seq;

@@ -1,4 +1,5 @@
 import { type RawSql, rawSql, rowsOf } from "../db/raw";
+import { armClock } from "../clock/arm";
 import { Deliveries } from "./deliveries";
 import { JobMessageSchema, dispatch, redispatch } from "./dispatch";
 import { publishAll } from "./events";
@@ -47,7 +48,8 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   const token = newId("claim", now);
   let claimed: ClaimedJob[];
   try {
-    claimed = await claim(env.DB, ids, token, now);
+    // A platform with work to do has a ticking clock: its sweeper recovers what a crash leaves behind.
+    [claimed] = await Promise.all([claim(env.DB, ids, token, now), env.CLOCK_ARMS_ON_USE === "false" ? undefined : armClock(env)]);
   } catch (err) {
     console.error("claiming jobs failed; the batch will be redelivered", err);
     for (const id of ids) deliveries.retry(id, CLAIM_FAILED_RETRY_SECONDS);

@@ -61,64 +61,78 @@ export function prepareJobs(
       }
       return undefined as never;
     }
-    const durable = isDurable(definition, parsed.data);
-    const timeoutMs = request.timeoutMs ?? definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!durable && timeoutMs > MAX_TIMEOUT_MS) {
-      issues.push({ path: `${at}timeoutMs`, message: `at most ${MAX_TIMEOUT_MS} ms for a job that is not durable` });
-    }
-    const { debounce } = request;
-    if (debounce && (request.runAt !== undefined || request.delayMs !== undefined)) {
-      issues.push({ path: `${at}debounce`, message: "a debounced job runs after its period: give no runAt or delayMs" });
-    }
-    if (debounce?.maxWaitMs !== undefined && debounce.maxWaitMs < debounce.periodMs) {
-      issues.push({ path: `${at}debounce.maxWaitMs`, message: "must be at least periodMs" });
-    }
-    const runAt = debounce ? now + debounce.periodMs : request.runAt ? Date.parse(request.runAt) : now + (request.delayMs ?? 0);
-    const concurrencyKey = request.concurrencyKey ?? concurrencyKeyOf(definition, parsed.data);
-    const rateAction = options.rate === null ? "" : (options.rate?.action ?? request.type);
-    const rateKey = options.rate?.key ?? request.rateLimitKey ?? definition.rateLimit?.key?.(parsed.data) ?? "";
-    return {
-      id: newId("job", now),
-      tenant,
-      type: request.type,
-      status: "queued",
-      priority: request.priority,
-      input: JSON.stringify(parsed.data),
-      result: null,
-      error: null,
-      attempts: 0,
-      maxAttempts: request.maxAttempts ?? definition.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      timeoutMs,
-      backoff: JSON.stringify({ ...DEFAULT_BACKOFF, ...definition.retry?.backoff, ...request.backoff }),
-      tags: JSON.stringify([...new Set(request.tags)]),
-      idempotencyKey: request.idempotencyKey ?? null,
-      durable: durable ? 1 : 0,
-      series: 0,
-      runAt,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      heartbeatAt: null,
-      dispatchDueAt: dispatchDueAt(runAt, now),
-      claimToken: null,
-      watched: 0,
-      progressPercent: 0,
-      progressStage: null,
-      progressMessage: null,
-      concurrencyKey: concurrencyKey ?? null,
-      concurrencyLimit: concurrencyKey ? (request.concurrencyLimit ?? definition.concurrency?.limit ?? 1) : null,
-      // Settled in SQL at insert: a concurrency key, a tenant-wide limit or a throttle rule gates it.
-      gated: 0,
-      debounceKey: debounce?.key ?? null,
-      debounceDeadline: debounce?.maxWaitMs === undefined ? null : now + debounce.maxWaitMs,
-      throttleKey: null,
-      rateAction,
-      rateKey,
-      rateMode: rateAction ? (defaultRule(rateAction)?.mode ?? null) : null,
-    } satisfies PreparedJob;
+    issues.push(...optionIssues(request, definition, parsed.data, at));
+    return preparedRow(tenant, request, definition, parsed.data, now, options);
   });
   if (issues.length > 0) throw new InvalidInputError("invalid_job", "the job was not accepted", issues);
   return rows;
+}
+
+/** What is wrong with a request's options for its job type (its input being valid). */
+function optionIssues(request: SubmitJob, definition: JobDefinition, input: unknown, at: string): Issue[] {
+  const issues: Issue[] = [];
+  const timeoutMs = request.timeoutMs ?? definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!isDurable(definition, input) && timeoutMs > MAX_TIMEOUT_MS) {
+    issues.push({ path: `${at}timeoutMs`, message: `at most ${MAX_TIMEOUT_MS} ms for a job that is not durable` });
+  }
+  const { debounce } = request;
+  if (debounce && (request.runAt !== undefined || request.delayMs !== undefined)) {
+    issues.push({ path: `${at}debounce`, message: "a debounced job runs after its period: give no runAt or delayMs" });
+  }
+  if (debounce?.maxWaitMs !== undefined && debounce.maxWaitMs < debounce.periodMs) {
+    issues.push({ path: `${at}debounce.maxWaitMs`, message: "must be at least periodMs" });
+  }
+  return issues;
+}
+
+/** The row a valid request becomes. */
+function preparedRow(tenant: string, request: SubmitJob, definition: JobDefinition, input: unknown, now: number, options: SubmitOptions): PreparedJob {
+  const durable = isDurable(definition, input);
+  const timeoutMs = request.timeoutMs ?? definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { debounce } = request;
+  const runAt = debounce ? now + debounce.periodMs : request.runAt ? Date.parse(request.runAt) : now + (request.delayMs ?? 0);
+  const concurrencyKey = request.concurrencyKey ?? concurrencyKeyOf(definition, input);
+  const rateAction = options.rate === null ? "" : (options.rate?.action ?? request.type);
+  const rateKey = options.rate?.key ?? request.rateLimitKey ?? definition.rateLimit?.key?.(input) ?? "";
+  return {
+    id: newId("job", now),
+    tenant,
+    type: request.type,
+    status: "queued",
+    priority: request.priority,
+    input: JSON.stringify(input),
+    result: null,
+    error: null,
+    attempts: 0,
+    maxAttempts: request.maxAttempts ?? definition.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    timeoutMs,
+    backoff: JSON.stringify({ ...DEFAULT_BACKOFF, ...definition.retry?.backoff, ...request.backoff }),
+    tags: JSON.stringify([...new Set(request.tags)]),
+    idempotencyKey: request.idempotencyKey ?? null,
+    durable: durable ? 1 : 0,
+    series: 0,
+    runAt,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    heartbeatAt: null,
+    dispatchDueAt: dispatchDueAt(runAt, now),
+    claimToken: null,
+    watched: 0,
+    progressPercent: 0,
+    progressStage: null,
+    progressMessage: null,
+    concurrencyKey: concurrencyKey ?? null,
+    concurrencyLimit: concurrencyKey ? (request.concurrencyLimit ?? definition.concurrency?.limit ?? 1) : null,
+    // Settled in SQL at insert: a concurrency key, a tenant-wide limit or a throttle rule gates it.
+    gated: 0,
+    debounceKey: debounce?.key ?? null,
+    debounceDeadline: debounce?.maxWaitMs === undefined ? null : now + debounce.maxWaitMs,
+    throttleKey: null,
+    rateAction,
+    rateKey,
+    rateMode: rateAction ? (defaultRule(rateAction)?.mode ?? null) : null,
+  } satisfies PreparedJob;
 }
 
 /** The key a job type derives for a job: by its `concurrency.key`, else the type itself when it has a limit. */
@@ -154,6 +168,41 @@ export interface SubmitOutcome {
  * caller's key is live and that the rate limits admit the submission, and writes nothing if not.
  */
 export async function submitJobs(env: Env, principal: Principal, rows: PreparedJob[], now = Date.now()): Promise<SubmitOutcome> {
+  const batch = submissionBatch(env, principal, rows, now);
+  // Messages go out only once the rows are written: a submission that the batch refuses (a revoked
+  // key, a rate limit, a debounce clash) must not have announced anything.
+  const results = await env.DB.batch(batch.statements);
+  if (principal.keyHash && !rowsOf<{ live: number }>(results, batch.liveAt)[0]?.live) {
+    throw new UnauthorizedError("unknown or revoked API key");
+  }
+  const { inserted, existingByKey, queuedByDebounceKey } = readBatch(results, batch);
+  refuseDebounceClash(rows, queuedByDebounceKey);
+  const earlier = (row: PreparedJob) =>
+    (row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined) ?? existingByKey.get(row.idempotencyKey ?? "");
+
+  const reports = rowsOf<RateReport>(results, batch.reportAt);
+  refuseOverLimit(reports, rows, earlier, now);
+
+  const jobs = rows.map((row) => (row.debounceKey || !inserted.has(row.id) ? (earlier(row) ?? row) : row));
+  const created = rows.map((row, i) => inserted.has(row.id) && jobs[i]!.id === row.id);
+  await dispatchOrLeaveToSweeper(env, rows.filter((_, i) => created[i]));
+  return { jobs, created, rateLimitHeaders: rateLimitHeaders(reports, now) };
+}
+
+/** A submission's D1 batch, and where each part's results are among the batch's results. */
+interface SubmissionBatch {
+  statements: D1PreparedStatement[];
+  /** The first insert statement (each returns the ids it wrote), and how many there are. */
+  insertsAt: number;
+  insertCount: number;
+  existingAt: number;
+  /** Absent when no row has a debounce key. */
+  debouncedAt?: number;
+  reportAt: number;
+  liveAt: number;
+}
+
+function submissionBatch(env: Env, principal: Principal, rows: PreparedJob[], now: number): SubmissionBatch {
   const db = env.DB;
   const tenant = principal.tenant;
   const keys = rows.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : []));
@@ -181,37 +230,30 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
   ]);
   const reportAt = add(reportStatements(db, tenant, groups, now));
   const liveAt = add(principal.keyHash ? [liveKeyStatement(env, principal)] : []);
-  // Messages go out only once the rows are written: a submission that the batch refuses (a revoked
-  // key, a rate limit, a debounce clash) must not have announced anything.
-  const results = await db.batch(statements);
-  if (principal.keyHash && !rowsOf<{ live: number }>(results, liveAt)[0]?.live) {
-    throw new UnauthorizedError("unknown or revoked API key");
-  }
-  const inserted = new Set<string>();
-  inserts.forEach((_, i) => {
-    for (const { id } of rowsOf<{ id: string }>(results, insertsAt + i)) inserted.add(id);
-  });
-  const existingByKey = new Map<string, JobRow>();
-  for (const row of rowsOf<JobRow>(results, existingAt)) if (row.idempotencyKey) existingByKey.set(row.idempotencyKey, row);
-  const queuedByDebounceKey = new Map<string, JobRow>();
-  if (debounceKeys.length > 0) for (const row of rowsOf<JobRow>(results, debouncedAt)) queuedByDebounceKey.set(row.debounceKey!, row);
-  refuseDebounceClash(rows, queuedByDebounceKey);
-  const earlier = (row: PreparedJob) =>
-    (row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined) ?? existingByKey.get(row.idempotencyKey ?? "");
+  return { statements, insertsAt, insertCount: inserts.length, existingAt, ...(debounceKeys.length > 0 ? { debouncedAt } : {}), reportAt, liveAt };
+}
 
-  const reports = rowsOf<RateReport>(results, reportAt);
+/** What the batch found: the ids it inserted, and the jobs of earlier submissions by idempotency and debounce key. */
+function readBatch(results: D1Result[], batch: SubmissionBatch) {
+  const inserted = new Set<string>();
+  for (let i = 0; i < batch.insertCount; i++) {
+    for (const { id } of rowsOf<{ id: string }>(results, batch.insertsAt + i)) inserted.add(id);
+  }
+  const existingByKey = new Map<string, JobRow>();
+  for (const row of rowsOf<JobRow>(results, batch.existingAt)) if (row.idempotencyKey) existingByKey.set(row.idempotencyKey, row);
+  const queuedByDebounceKey = new Map<string, JobRow>();
+  if (batch.debouncedAt !== undefined) for (const row of rowsOf<JobRow>(results, batch.debouncedAt)) queuedByDebounceKey.set(row.debounceKey!, row);
+  return { inserted, existingByKey, queuedByDebounceKey };
+}
+
+/** A rate limit refuses the submission: nothing was written. */
+function refuseOverLimit(reports: RateReport[], rows: PreparedJob[], earlier: (row: PreparedJob) => JobRow | undefined, now: number) {
   const rejected = overLimit(reports);
   // Repeats of earlier submissions (idempotent, or merged into a debounced job) add nothing to refuse.
-  if (rejected && !rows.every((row) => earlier(row) !== undefined)) {
-    const headers = rateLimitHeaders(reports, now, rejected);
-    const message = rejected.n > rejected.limit
-      ? `${rejected.n} submissions can never fit in a limit of ${rejected.limit} per ${rejected.windowMs} ms`
-      : `rate limit reached for ${rejected.action}${rejected.key ? ` (${rejected.key})` : ""}: ${rejected.limit} per ${rejected.windowMs} ms`;
-    throw new RateLimitedError(message, { action: rejected.action, key: rejected.key, limit: rejected.limit, windowMs: rejected.windowMs }, (rejected.freeAt ?? now + rejected.windowMs) - now, headers);
-  }
-
-  const jobs = rows.map((row) => (row.debounceKey || !inserted.has(row.id) ? (earlier(row) ?? row) : row));
-  const created = rows.map((row, i) => inserted.has(row.id) && jobs[i]!.id === row.id);
-  await dispatchOrLeaveToSweeper(env, rows.filter((_, i) => created[i]));
-  return { jobs, created, rateLimitHeaders: rateLimitHeaders(reports, now) };
+  if (!rejected || rows.every((row) => earlier(row) !== undefined)) return;
+  const headers = rateLimitHeaders(reports, now, rejected);
+  const message = rejected.n > rejected.limit
+    ? `${rejected.n} submissions can never fit in a limit of ${rejected.limit} per ${rejected.windowMs} ms`
+    : `rate limit reached for ${rejected.action}${rejected.key ? ` (${rejected.key})` : ""}: ${rejected.limit} per ${rejected.windowMs} ms`;
+  throw new RateLimitedError(message, { action: rejected.action, key: rejected.key, limit: rejected.limit, windowMs: rejected.windowMs }, (rejected.freeAt ?? now + rejected.windowMs) - now, headers);
 }

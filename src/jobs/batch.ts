@@ -5,7 +5,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from "../engine/retry";
 import { runAttempt } from "../engine/run-attempt";
 import { zodDetails } from "../errors";
 import { findUpload, uploadKey } from "../uploads/store";
-import { type JobDefinition, defineJob, isDurable } from "./define";
+import { type JobContext, type JobDefinition, defineJob, isDurable } from "./define";
 // A cycle (the registry lists this type), safe because the lookup happens only when a batch runs.
 import { findJobDefinition } from "./index";
 
@@ -154,6 +154,68 @@ async function runPool(items: Item[], concurrency: number, run: (item: Item) => 
   return outcomes;
 }
 
+type BatchJobInput = z.output<typeof BatchInput>;
+
+/** Records every item as pending, inline or from the upload; returns how many there are. */
+async function recordAllItems(ctx: JobContext, input: BatchJobInput): Promise<number> {
+  if (input.items) {
+    await recordItems(ctx.env, ctx.jobId, 0, input.items);
+    return input.items.length;
+  }
+  let count = 0;
+  for await (const items of uploadedItems(ctx.env, ctx.tenant, input.itemsFromUpload!)) {
+    if (count + items.length > MAX_BATCH_ITEMS) throw new NonRetryableError(`a batch may have ${MAX_BATCH_ITEMS} items; this file has more`);
+    await recordItems(ctx.env, ctx.jobId, count, items);
+    count += items.length;
+  }
+  return count;
+}
+
+/** One durable step's work: runs the pending items of [from, to) and records their outcomes. */
+async function runGroup(ctx: JobContext, input: BatchJobInput, definition: JobDefinition, from: number, to: number) {
+  const { results } = await ctx.env.DB.prepare(
+    "SELECT idx, input FROM batch_items WHERE job_id = ? AND idx >= ? AND idx < ? AND status = 'pending' ORDER BY idx",
+  )
+    .bind(ctx.jobId, from, to)
+    .all<Item>();
+  let firstFailure: ItemOutcome | undefined;
+  // Outcomes are written as items finish, a few at a time, so their status shows while the group runs.
+  let unsaved: ItemOutcome[] = [];
+  const save = async () => {
+    const batch = unsaved;
+    unsaved = [];
+    if (batch.length > 0) await saveOutcomes(ctx.env, ctx.jobId, batch);
+  };
+  const outcomes = await runPool(
+    results,
+    input.concurrency,
+    async (item) => {
+      const done = await runItem(ctx.env, definition, ctx.jobId, ctx.tenant, item, ctx.signal);
+      if (done.status === "failed") firstFailure ??= done;
+      unsaved.push(done);
+      if (unsaved.length >= Math.max(input.concurrency, 10)) await save();
+      return done;
+    },
+    () => ctx.signal.aborted || (input.failFast && firstFailure !== undefined),
+  );
+  await save();
+  const counts = { succeeded: 0, failed: 0 };
+  for (const o of outcomes) counts[o.status] += 1;
+  return { ...counts, firstFailure: firstFailure ? { idx: firstFailure.idx, error: firstFailure.error } : null };
+}
+
+/** failFast: cancels the items not run yet and fails the batch with the first item that failed. */
+async function stopAtFailure(ctx: JobContext, firstFailure: { idx: number; error: string | null }): Promise<never> {
+  const cancelled = await ctx.step("cancel the rest", async () => {
+    const res = await ctx.env.DB.prepare("UPDATE batch_items SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'pending'")
+      .bind(Date.now(), ctx.jobId)
+      .run();
+    return res.meta.changes ?? 0;
+  });
+  const reason = firstFailure.error ? (JSON.parse(firstFailure.error) as { message: string }).message : "failed";
+  throw new NonRetryableError(`item ${firstFailure.idx} failed (${reason}); failFast cancelled ${cancelled} items`);
+}
+
 /**
  * Processes a list of items with another (non-durable) job type, each item with its own status,
  * result, error and retries, at most `concurrency` at a time. Items are recorded first; then each
@@ -170,71 +232,19 @@ export const batch = defineJob({
   async run(input, ctx) {
     const definition = findJobDefinition(input.itemType);
     if (!definition) throw new NonRetryableError(`unknown item type ${input.itemType}`);
-    const total = await ctx.step("record items", async () => {
-      if (input.items) {
-        await recordItems(ctx.env, ctx.jobId, 0, input.items);
-        return input.items.length;
-      }
-      let count = 0;
-      for await (const items of uploadedItems(ctx.env, ctx.tenant, input.itemsFromUpload!)) {
-        if (count + items.length > MAX_BATCH_ITEMS) throw new NonRetryableError(`a batch may have ${MAX_BATCH_ITEMS} items; this file has more`);
-        await recordItems(ctx.env, ctx.jobId, count, items);
-        count += items.length;
-      }
-      return count;
-    });
+    const total = await ctx.step("record items", async () => recordAllItems(ctx, input));
 
     const group = Math.max(50, input.concurrency * 10);
     let succeeded = 0;
     let failed = 0;
     for (let from = 0; from < total; from += group) {
       const to = Math.min(total, from + group);
-      const outcome = await ctx.step(`items ${from}-${to - 1}`, async () => {
-        const { results } = await ctx.env.DB.prepare(
-          "SELECT idx, input FROM batch_items WHERE job_id = ? AND idx >= ? AND idx < ? AND status = 'pending' ORDER BY idx",
-        )
-          .bind(ctx.jobId, from, to)
-          .all<Item>();
-        let firstFailure: ItemOutcome | undefined;
-        // Outcomes are written as items finish, a few at a time, so their status shows while the group runs.
-        let unsaved: ItemOutcome[] = [];
-        const save = async () => {
-          const batch = unsaved;
-          unsaved = [];
-          if (batch.length > 0) await saveOutcomes(ctx.env, ctx.jobId, batch);
-        };
-        const outcomes = await runPool(
-          results,
-          input.concurrency,
-          async (item) => {
-            const done = await runItem(ctx.env, definition, ctx.jobId, ctx.tenant, item, ctx.signal);
-            if (done.status === "failed") firstFailure ??= done;
-            unsaved.push(done);
-            if (unsaved.length >= Math.max(input.concurrency, 10)) await save();
-            return done;
-          },
-          () => ctx.signal.aborted || (input.failFast && firstFailure !== undefined),
-        );
-        await save();
-        const counts = { succeeded: 0, failed: 0 };
-        for (const o of outcomes) counts[o.status] += 1;
-        return { ...counts, firstFailure: firstFailure ? { idx: firstFailure.idx, error: firstFailure.error } : null };
-      });
+      const outcome = await ctx.step(`items ${from}-${to - 1}`, async () => runGroup(ctx, input, definition, from, to));
       succeeded += outcome.succeeded;
       failed += outcome.failed;
       await ctx.progress(((succeeded + failed) / total) * 100, { stage: "items", message: `${succeeded + failed} of ${total} items done, ${failed} failed` });
-      if (input.failFast && outcome.firstFailure) {
-        const cancelled = await ctx.step("cancel the rest", async () => {
-          const res = await ctx.env.DB.prepare("UPDATE batch_items SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'pending'")
-            .bind(Date.now(), ctx.jobId)
-            .run();
-          return res.meta.changes ?? 0;
-        });
-        const reason = outcome.firstFailure.error ? (JSON.parse(outcome.firstFailure.error) as { message: string }).message : "failed";
-        throw new NonRetryableError(`item ${outcome.firstFailure.idx} failed (${reason}); failFast cancelled ${cancelled} items`);
-      }
+      if (input.failFast && outcome.firstFailure) await stopAtFailure(ctx, outcome.firstFailure);
     }
     return { total, succeeded, failed };
   },
 });
-

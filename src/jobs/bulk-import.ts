@@ -2,12 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
 import { DatasetSchemaSchema } from "../datasets/fields";
 import { rowValidator } from "../datasets/fields";
-import { MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
+import { type ChunkRecords, MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
 import { type DatasetRow, defineDataset, upsertRows } from "../datasets/rows";
 import { zodDetails } from "../errors";
 import { findUpload, storeBytes, uploadKey } from "../uploads/store";
 import { csvCell } from "../exports/csv";
-import { defineJob } from "./define";
+import { type JobContext, defineJob } from "./define";
 
 export const DATASET_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const MIB = 1024 * 1024;
@@ -46,6 +46,140 @@ function formatOf(contentType: string, name: string): SourceFormat | null {
   return null;
 }
 
+type ImportInput = z.output<typeof BulkImportInput>;
+type RowValidator = ReturnType<typeof rowValidator>;
+type SourceRecord = ChunkRecords["records"][number];
+
+/** What every chunk of one import reads with. */
+interface ImportSource {
+  uploadId: string;
+  format: SourceFormat;
+  size: number;
+  validate: RowValidator;
+}
+
+/** The upload to import: it must be complete and of a format we can tell. */
+async function importSource(ctx: JobContext, input: ImportInput): Promise<ImportSource> {
+  const upload = await findUpload(ctx.env, ctx.tenant, input.uploadId);
+  if (!upload) throw new NonRetryableError(`upload ${input.uploadId} not found`);
+  if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${input.uploadId} is not complete`);
+  const format = input.format ?? formatOf(upload.contentType, upload.name);
+  if (!format) throw new NonRetryableError(`cannot tell the format of ${upload.name} (${upload.contentType}): give "format"`);
+  return { uploadId: upload.id, format, size: upload.size, validate: rowValidator(input.schema) };
+}
+
+/** The records of the chunk at `offset`; a file that cannot be parsed fails the job for good. */
+async function readRecords(ctx: JobContext, input: ImportInput, source: ImportSource, offset: number, header: string[] | undefined) {
+  try {
+    return await readChunk(ctx.env.BUCKET, uploadKey(ctx.tenant, source.uploadId), source.format, source.size, offset, input.chunkBytes, header);
+  } catch (err) {
+    if (err instanceof MalformedFileError) throw new NonRetryableError(err.message);
+    throw err;
+  }
+}
+
+/** A record's valid data, or its problems: one per bad field, or one for a row that did not parse. */
+function checkRecord(record: SourceRecord, row: number, validate: RowValidator): { problems: RowError[]; data?: Record<string, unknown> } {
+  const problems: RowError[] = [];
+  if ("error" in record) {
+    problems.push({ row, field: "", message: `row ${record.error}` });
+    return { problems };
+  }
+  const parsed = validate.safeParse(record.values);
+  if (parsed.success) return { problems, data: parsed.data as Record<string, unknown> };
+  for (const d of zodDetails(parsed.error)) problems.push({ row, field: d.path, message: d.message });
+  return { problems };
+}
+
+/** Splits a chunk's records into rows to upsert and problems; with `onError: "abort"` it stops at the first bad row. */
+function sortRecords(records: SourceRecord[], firstRow: number, input: ImportInput, source: ImportSource) {
+  const good: DatasetRow[] = [];
+  const bad: RowError[] = [];
+  let number = firstRow;
+  let abortedAt: RowError | undefined;
+  for (const record of records) {
+    number += 1;
+    const { problems, data } = checkRecord(record, number, source.validate);
+    if (problems.length > 0) {
+      bad.push(...problems);
+      if (input.onError === "abort") {
+        abortedAt = problems[0];
+        break;
+      }
+      continue;
+    }
+    const key = input.schema.key ? String(data![input.schema.key]) : `${source.uploadId}:${String(number).padStart(12, "0")}`;
+    good.push({ key, sourceRow: number, data: data! });
+  }
+  return { good, bad, lastRow: number, abortedAt };
+}
+
+/** One durable step's work: reads the chunk at `start`, upserts its good rows and returns its bad ones. */
+async function importChunk(
+  ctx: JobContext,
+  input: ImportInput,
+  source: ImportSource,
+  start: { offset: number; row: number },
+  header: string[] | undefined,
+): Promise<ChunkOutcome> {
+  const chunk = await readRecords(ctx, input, source, start.offset, header);
+  const { good, bad, lastRow, abortedAt } = sortRecords(chunk.records, start.row, input, source);
+  await upsertRows(ctx.env, ctx.tenant, input.dataset, ctx.jobId, good);
+  ctx.log(`rows ${start.row + 1}-${lastRow} from bytes ${start.offset}-${chunk.nextOffset}: ${good.length} imported, ${bad.length} problems`);
+  const rejectedRows = new Set(bad.map((e) => e.row)).size;
+  return {
+    nextOffset: chunk.nextOffset,
+    ...(chunk.header ? { header: chunk.header } : {}),
+    imported: good.length,
+    rejected: rejectedRows,
+    records: chunk.records.length,
+    errors: bad.slice(0, 1_000),
+    ...(abortedAt ? { abortedAt } : {}),
+  };
+}
+
+/** Imports the file chunk by chunk, one durable step each, reporting progress after each. */
+async function importChunks(ctx: JobContext, input: ImportInput, source: ImportSource) {
+  const { size } = source;
+  let offset = 0;
+  let header: string[] | undefined;
+  let row = 0;
+  let imported = 0;
+  let rejected = 0;
+  const errors: RowError[] = [];
+  while (offset < size) {
+    const start = { offset, row };
+    const outcome: ChunkOutcome = await ctx.step(`rows from byte ${offset}`, async () => importChunk(ctx, input, source, start, header));
+    header = outcome.header ?? header;
+    row += outcome.records;
+    imported += outcome.imported;
+    rejected += outcome.rejected;
+    errors.push(...outcome.errors.slice(0, Math.max(0, MAX_REPORTED_ERRORS - errors.length)));
+    if (outcome.abortedAt) {
+      const { row: at, field, message } = outcome.abortedAt;
+      throw new NonRetryableError(`row ${at}${field ? `, ${field}` : ""}: ${message} (onError is abort; ${imported} rows before it were imported)`);
+    }
+    offset = outcome.nextOffset;
+    await ctx.progress((offset / size) * 100, {
+      stage: "import",
+      message: `${imported} rows imported, ${rejected} rejected; ${offset} of ${size} bytes`,
+    });
+  }
+  return { rows: row, imported, rejected, errors };
+}
+
+/** Stores the bad rows as a CSV upload. */
+async function writeErrorReport(ctx: JobContext, dataset: string, errors: RowError[]) {
+  const csv = ["row,field,message", ...errors.map((e) => [e.row, e.field, e.message].map(csvCell).join(","))].join("\n") + "\n";
+  const stored = await storeBytes(
+    ctx.env,
+    ctx.tenant,
+    { name: `${dataset}-import-errors-${ctx.jobId}.csv`, contentType: "text/csv" },
+    new TextEncoder().encode(csv),
+  );
+  return { uploadId: stored.id, url: `/api/v1/uploads/${stored.id}/content`, errors: errors.length };
+}
+
 /**
  * Imports an uploaded CSV or NDJSON file into a dataset, a chunk of the file per durable step: each
  * step reads its byte range from R2, validates the rows against the declared schema and upserts
@@ -60,96 +194,11 @@ export const bulkImport = defineJob({
   retry: { maxAttempts: 5 },
   timeoutMs: 6 * 3_600_000,
   async run(input, ctx) {
-    const upload = await findUpload(ctx.env, ctx.tenant, input.uploadId);
-    if (!upload) throw new NonRetryableError(`upload ${input.uploadId} not found`);
-    if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${input.uploadId} is not complete`);
-    const format = input.format ?? formatOf(upload.contentType, upload.name);
-    if (!format) throw new NonRetryableError(`cannot tell the format of ${upload.name} (${upload.contentType}): give "format"`);
-    const size = upload.size;
-    const validate = rowValidator(input.schema);
+    const source = await importSource(ctx, input);
     await ctx.step("define dataset", async () => defineDataset(ctx.env, ctx.tenant, input.dataset, input.schema));
-
-    let offset = 0;
-    let header: string[] | undefined;
-    let row = 0;
-    let imported = 0;
-    let rejected = 0;
-    const errors: RowError[] = [];
-    while (offset < size) {
-      const start = { offset, row };
-      const outcome: ChunkOutcome = await ctx.step(`rows from byte ${offset}`, async () => {
-        let chunk;
-        try {
-          chunk = await readChunk(ctx.env.BUCKET, uploadKey(ctx.tenant, upload.id), format, size, start.offset, input.chunkBytes, header);
-        } catch (err) {
-          if (err instanceof MalformedFileError) throw new NonRetryableError(err.message);
-          throw err;
-        }
-        const good: DatasetRow[] = [];
-        const bad: RowError[] = [];
-        let number = start.row;
-        let abortedAt: RowError | undefined;
-        for (const record of chunk.records) {
-          number += 1;
-          const problems: RowError[] = [];
-          let data: Record<string, unknown> | undefined;
-          if ("error" in record) problems.push({ row: number, field: "", message: `row ${record.error}` });
-          else {
-            const parsed = validate.safeParse(record.values);
-            if (parsed.success) data = parsed.data as Record<string, unknown>;
-            else for (const d of zodDetails(parsed.error)) problems.push({ row: number, field: d.path, message: d.message });
-          }
-          if (problems.length > 0) {
-            bad.push(...problems);
-            if (input.onError === "abort") {
-              abortedAt = problems[0];
-              break;
-            }
-            continue;
-          }
-          const key = input.schema.key ? String(data![input.schema.key]) : `${upload.id}:${String(number).padStart(12, "0")}`;
-          good.push({ key, sourceRow: number, data: data! });
-        }
-        await upsertRows(ctx.env, ctx.tenant, input.dataset, ctx.jobId, good);
-        ctx.log(`rows ${start.row + 1}-${number} from bytes ${start.offset}-${chunk.nextOffset}: ${good.length} imported, ${bad.length} problems`);
-        const rejectedRows = new Set(bad.map((e) => e.row)).size;
-        return {
-          nextOffset: chunk.nextOffset,
-          ...(chunk.header ? { header: chunk.header } : {}),
-          imported: good.length,
-          rejected: rejectedRows,
-          records: chunk.records.length,
-          errors: bad.slice(0, 1_000),
-          ...(abortedAt ? { abortedAt } : {}),
-        };
-      });
-      header = outcome.header ?? header;
-      row += outcome.records;
-      imported += outcome.imported;
-      rejected += outcome.rejected;
-      errors.push(...outcome.errors.slice(0, Math.max(0, MAX_REPORTED_ERRORS - errors.length)));
-      if (outcome.abortedAt) {
-        const { row: at, field, message } = outcome.abortedAt;
-        throw new NonRetryableError(`row ${at}${field ? `, ${field}` : ""}: ${message} (onError is abort; ${imported} rows before it were imported)`);
-      }
-      offset = outcome.nextOffset;
-      await ctx.progress((offset / size) * 100, {
-        stage: "import",
-        message: `${imported} rows imported, ${rejected} rejected; ${offset} of ${size} bytes`,
-      });
-    }
-
-    const report = errors.length === 0 ? null : await ctx.step("write the error report", async () => {
-      const csv = ["row,field,message", ...errors.map((e) => [e.row, e.field, e.message].map(csvCell).join(","))].join("\n") + "\n";
-      const stored = await storeBytes(
-        ctx.env,
-        ctx.tenant,
-        { name: `${input.dataset}-import-errors-${ctx.jobId}.csv`, contentType: "text/csv" },
-        new TextEncoder().encode(csv),
-      );
-      return { uploadId: stored.id, url: `/api/v1/uploads/${stored.id}/content`, errors: errors.length };
-    });
+    const { rows, imported, rejected, errors } = await importChunks(ctx, input, source);
+    const report = errors.length === 0 ? null : await ctx.step("write the error report", async () => writeErrorReport(ctx, input.dataset, errors));
     ctx.log(`imported ${imported} rows into ${input.dataset}; rejected ${rejected}`);
-    return { dataset: input.dataset, rows: row, imported, rejected, bytes: size, errorReport: report };
+    return { dataset: input.dataset, rows, imported, rejected, bytes: source.size, errorReport: report };
   },
 });

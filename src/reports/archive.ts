@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { Unzip, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { Unzip, type UnzipFile, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { iso } from "../engine/job-view";
 import { newId } from "../engine/ids";
 import { sha256Hex } from "../crypto";
@@ -147,77 +147,107 @@ interface Received {
  */
 export async function importArchive(env: Env, tenant: string, body: ReadableStream<Uint8Array>, rename?: string): Promise<{ report: ReportRow; versions: VersionRow[] }> {
   const state: Received = { manifest: null, done: new Set(), failure: null };
-  const pending: { name: string; bytes: Uint8Array }[] = [];
-  let entries = 0;
-  const unzip = new Unzip((file) => {
-    if (state.failure) return;
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (entries++ === 0 && file.name !== MANIFEST) {
-      state.failure = corrupt(`the archive must start with ${MANIFEST}`);
-      return;
-    }
-    // Checked against the manifest once complete (entries are accepted in order, manifest first).
-    const limit = file.name === MANIFEST ? MAX_MANIFEST_BYTES : MAX_REPORT_BYTES;
-    file.ondata = (err, chunk, final) => {
-      if (state.failure) return;
-      if (err) {
-        state.failure = corrupt(`entry "${file.name}" is damaged: ${err.message}`);
-        return;
-      }
-      size += chunk.byteLength;
-      if (size > limit) {
-        state.failure = corrupt(`entry "${file.name}" is larger than any report version can be`);
-        return;
-      }
-      chunks.push(chunk);
-      if (final) {
-        const bytes = new Uint8Array(size);
-        let offset = 0;
-        for (const c of chunks) {
-          bytes.set(c, offset);
-          offset += c.byteLength;
-        }
-        pending.push({ name: file.name, bytes });
-      }
-    };
-    try {
-      file.start();
-    } catch (err) {
-      state.failure = corrupt(`entry "${file.name}" uses an unsupported compression: ${(err as Error).message}`);
-    }
-  });
-  unzip.register(UnzipInflate);
-
   const created: string[] = [];
-  let tail: Uint8Array = new Uint8Array(0);
   try {
-    const reader = body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      try {
-        unzip.push(value ?? new Uint8Array(0), done);
-      } catch (err) {
-        throw corrupt(`the archive is damaged: ${(err as Error).message}`);
-      }
-      if (value) tail = lastBytes(tail, value, TAIL_BYTES);
-      if (state.failure) throw state.failure;
-      for (const entry of pending.splice(0)) await acceptEntry(env, tenant, state, entry, created);
-      if (done) break;
-    }
-    if (!hasEndOfCentralDirectory(tail)) throw corrupt("the archive is truncated: its central directory is missing");
-    const manifest = state.manifest;
-    if (!manifest) throw corrupt(`the archive has no ${MANIFEST}`);
-    const missing = manifest.versions.filter((v) => !state.done.has(v.file));
-    if (missing.length > 0) throw corrupt(`the archive is truncated: ${missing.length} version(s) missing, the first ${missing[0]!.file}`);
-    return await writeRestored(env, tenant, manifest, rename);
+    const tail = await receiveEntries(env, tenant, body, state, created);
+    return await writeRestored(env, tenant, completeManifest(state, tail), rename);
   } catch (err) {
     await deleteUnreferencedBlobs(env, tenant, created);
     throw err;
   }
 }
 
-async function acceptEntry(env: Env, tenant: string, state: Received, entry: { name: string; bytes: Uint8Array }, created: string[]) {
+interface Entry {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Feeds the body to a ZIP reader and accepts each entry as it completes (putting its bytes in R2,
+ * noted in `created`). Returns the body's last bytes, where the central directory must be.
+ */
+async function receiveEntries(env: Env, tenant: string, body: ReadableStream<Uint8Array>, state: Received, created: string[]): Promise<Uint8Array> {
+  const pending: Entry[] = [];
+  const unzip = entryReader(state, pending);
+  let tail: Uint8Array = new Uint8Array(0);
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    try {
+      unzip.push(value ?? new Uint8Array(0), done);
+    } catch (err) {
+      throw corrupt(`the archive is damaged: ${(err as Error).message}`);
+    }
+    if (value) tail = lastBytes(tail, value, TAIL_BYTES);
+    if (state.failure) throw state.failure;
+    for (const entry of pending.splice(0)) await acceptEntry(env, tenant, state, entry, created);
+    if (done) return tail;
+  }
+}
+
+/** A ZIP reader that collects each complete entry into `pending`, or notes in `state` why the archive is refused. */
+function entryReader(state: Received, pending: Entry[]): Unzip {
+  let entries = 0;
+  const unzip = new Unzip((file) => {
+    if (state.failure) return;
+    if (entries++ === 0 && file.name !== MANIFEST) {
+      state.failure = corrupt(`the archive must start with ${MANIFEST}`);
+      return;
+    }
+    collectEntry(file, state, pending);
+  });
+  unzip.register(UnzipInflate);
+  return unzip;
+}
+
+/** Gathers an entry's bytes as they inflate, refusing one that is damaged, too large or compressed unusually. */
+function collectEntry(file: UnzipFile, state: Received, pending: Entry[]) {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Checked against the manifest once complete (entries are accepted in order, manifest first).
+  const limit = file.name === MANIFEST ? MAX_MANIFEST_BYTES : MAX_REPORT_BYTES;
+  file.ondata = (err, chunk, final) => {
+    if (state.failure) return;
+    if (err) {
+      state.failure = corrupt(`entry "${file.name}" is damaged: ${err.message}`);
+      return;
+    }
+    size += chunk.byteLength;
+    if (size > limit) {
+      state.failure = corrupt(`entry "${file.name}" is larger than any report version can be`);
+      return;
+    }
+    chunks.push(chunk);
+    if (final) pending.push({ name: file.name, bytes: concatenate(chunks, size) });
+  };
+  try {
+    file.start();
+  } catch (err) {
+    state.failure = corrupt(`entry "${file.name}" uses an unsupported compression: ${(err as Error).message}`);
+  }
+}
+
+function concatenate(chunks: Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return bytes;
+}
+
+/** The manifest of an archive read to its end, once it is sure that no entry it lists is missing. */
+function completeManifest(state: Received, tail: Uint8Array): Manifest {
+  if (!hasEndOfCentralDirectory(tail)) throw corrupt("the archive is truncated: its central directory is missing");
+  const manifest = state.manifest;
+  if (!manifest) throw corrupt(`the archive has no ${MANIFEST}`);
+  const missing = manifest.versions.filter((v) => !state.done.has(v.file));
+  if (missing.length > 0) throw corrupt(`the archive is truncated: ${missing.length} version(s) missing, the first ${missing[0]!.file}`);
+  return manifest;
+}
+
+async function acceptEntry(env: Env, tenant: string, state: Received, entry: Entry, created: string[]) {
   if (entry.name === MANIFEST) {
     let parsed: unknown;
     try {

@@ -1,5 +1,5 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { rawSql } from "../db/raw";
+import { type RawSql, rawSql } from "../db/raw";
 import { type ErrorInfo, NonRetryableError, describeError } from "../engine/errors";
 import { publish } from "../engine/events";
 import { ProgressRelay } from "../engine/progress-relay";
@@ -9,6 +9,7 @@ import { type SettleInput, settle } from "../engine/settle";
 import { database } from "../db/client";
 import { claimRetry } from "../engine/store/claim";
 import { checkpoints, stepStatements } from "../engine/store/steps";
+import { writeProgress } from "../engine/store/watch";
 import { type LogEntry, logStatements } from "../engine/store/settle";
 import { findJobDefinition } from "../jobs/index";
 import type { DurableJobParams, DurableJobSnapshot } from "./instance";
@@ -48,6 +49,43 @@ function rethrow(error: ErrorInfo): never {
   const err = error.retryable ? new Error(error.message) : new NonRetryableError(error.message);
   err.name = error.name;
   throw err;
+}
+
+type FlushLogs = (entries?: LogEntry[], checkpoint?: { name: string; value: string }, aliveUntil?: number) => Promise<void>;
+
+/** `ctx.step`: a Workflow step, skipped for a step that succeeded earlier in the series. */
+async function runJobStep<T>(scope: AttemptScope, flushLogs: FlushLogs, name: string, fn: () => Promise<T>): Promise<T> {
+  const { step, logs, succeeded } = scope;
+  if (succeeded.has(name)) return succeeded.get(name) as T;
+  const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
+    let value: unknown;
+    try {
+      value = await fn();
+    } catch (err) {
+      await flushLogs().catch(keepGoing);
+      return { ok: false, error: describeError(err) };
+    }
+    const json = JSON.stringify(value ?? null);
+    // The step's work is done: a failed write must not make the Workflow run it again.
+    await flushLogs(undefined, { name, value: json }).catch(keepGoing);
+    return { ok: true, json };
+  })) as StepOutcome;
+  logs.push(...(outcome.logs ?? []));
+  if (!outcome.ok) rethrow(outcome.error);
+  const value = JSON.parse(outcome.json) as T;
+  succeeded.set(name, value);
+  return value;
+}
+
+/** `ctx.sleep`: a Workflow sleep. */
+async function sleepJobStep(scope: AttemptScope, flushLogs: FlushLogs, name: string, ms: number): Promise<void> {
+  const { step, succeeded } = scope;
+  // A sleep's wake time is a checkpoint too: a new instance sleeps only what is left of it.
+  const key = `sleep:${name}`;
+  const wakeAt = succeeded.has(key) ? (succeeded.get(key) as number) : Date.now() + ms;
+  succeeded.set(key, wakeAt);
+  await flushLogs(undefined, { name: key, value: JSON.stringify(wakeAt) }, wakeAt);
+  await step.sleep(name, Math.max(0, wakeAt - Date.now()));
 }
 
 /**
@@ -136,13 +174,24 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
 
   /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs follow them. */
   private hooks(scope: AttemptScope): AttemptHooks {
-    const { step, jobId, series, attempt, claimToken, logs, succeeded, relay } = scope;
+    const { jobId, attempt, logs } = scope;
     const sql = rawSql(this.env.DB);
-    // The claim wrote a heartbeat just before; short attempts then write no progress of their own
-    // (the settle records the last one).
-    let lastProgressWrite = Date.now();
-    /** Writes logs not written yet with a heartbeat and, after a step, its checkpoint. */
-    const flushLogs = async (entries = logs.splice(0), checkpoint?: { name: string; value: string }, aliveUntil?: number) => {
+    const flushLogs = this.logFlusher(scope, sql);
+    return {
+      env: this.env,
+      progress: this.progressHook(scope, sql),
+      log: (level, message) => {
+        logs.push({ jobId, at: Date.now(), attempt, level, message });
+      },
+      step: (name, fn) => runJobStep(scope, flushLogs, name, fn),
+      sleep: (name, ms) => sleepJobStep(scope, flushLogs, name, ms),
+    };
+  }
+
+  /** Writes logs not written yet with a heartbeat and, after a step, its checkpoint. */
+  private logFlusher(scope: AttemptScope, sql: RawSql): FlushLogs {
+    const { jobId, series, claimToken, logs } = scope;
+    return async (entries = logs.splice(0), checkpoint, aliveUntil) => {
       const at = { jobId, series, claimToken, now: Date.now(), aliveUntil };
       try {
         await this.env.DB.batch([...logStatements(sql, entries), ...stepStatements(sql, at, checkpoint)]);
@@ -151,59 +200,28 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
         throw err;
       }
     };
-    return {
-      env: this.env,
-      progress: async (percent, detail) => {
-        const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
-        const last = scope.shown;
-        const replayed = last !== null && (percent < last.percent ||
-          (percent === last.percent && progress.stage === last.stage && progress.message === last.message));
-        if (replayed) return;
-        scope.shown = progress;
-        scope.progress = progress;
-        await relay.report(attempt, progress);
-        if (Date.now() - lastProgressWrite < PROGRESS_WRITE_MS) return;
-        lastProgressWrite = Date.now();
-        const mark = relay.mark();
-        const row = await sql`
-          UPDATE jobs SET heartbeat_at = ${lastProgressWrite}, progress_percent = ${progress.percent},
-                 progress_stage = ${progress.stage}, progress_message = ${progress.message}
-          WHERE id = ${jobId} AND status = 'running' AND claim_token = ${claimToken}
-          RETURNING watched`.first<{ watched: number }>();
-        if (row) await relay.written(mark, row.watched === 1);
-      },
-      log: (level, message) => {
-        logs.push({ jobId, at: Date.now(), attempt, level, message });
-      },
-      step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-        if (succeeded.has(name)) return succeeded.get(name) as T;
-        const outcome = (await step.do(name, async (): Promise<StepOutcome> => {
-          let value: unknown;
-          try {
-            value = await fn();
-          } catch (err) {
-            await flushLogs().catch(keepGoing);
-            return { ok: false, error: describeError(err) };
-          }
-          const json = JSON.stringify(value ?? null);
-          // The step's work is done: a failed write must not make the Workflow run it again.
-          await flushLogs(undefined, { name, value: json }).catch(keepGoing);
-          return { ok: true, json };
-        })) as StepOutcome;
-        logs.push(...(outcome.logs ?? []));
-        if (!outcome.ok) rethrow(outcome.error);
-        const value = JSON.parse(outcome.json) as T;
-        succeeded.set(name, value);
-        return value;
-      },
-      sleep: async (name, ms) => {
-        // A sleep's wake time is a checkpoint too: a new instance sleeps only what is left of it.
-        const key = `sleep:${name}`;
-        const wakeAt = succeeded.has(key) ? (succeeded.get(key) as number) : Date.now() + ms;
-        succeeded.set(key, wakeAt);
-        await flushLogs(undefined, { name: key, value: JSON.stringify(wakeAt) }, wakeAt);
-        await step.sleep(name, Math.max(0, wakeAt - Date.now()));
-      },
+  }
+
+  /** Shows progress past what the series showed already, and writes it to D1 at most once a PROGRESS_WRITE_MS. */
+  private progressHook(scope: AttemptScope, sql: RawSql): AttemptHooks["progress"] {
+    const { jobId, attempt, claimToken, relay } = scope;
+    // The claim wrote a heartbeat just before; short attempts then write no progress of their own
+    // (the settle records the last one).
+    let lastProgressWrite = Date.now();
+    return async (percent, detail) => {
+      const progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
+      const last = scope.shown;
+      const replayed = last !== null && (percent < last.percent ||
+        (percent === last.percent && progress.stage === last.stage && progress.message === last.message));
+      if (replayed) return;
+      scope.shown = progress;
+      scope.progress = progress;
+      await relay.report(attempt, progress);
+      if (Date.now() - lastProgressWrite < PROGRESS_WRITE_MS) return;
+      lastProgressWrite = Date.now();
+      const mark = relay.mark();
+      const row = await writeProgress(sql, { jobId, claimToken, now: lastProgressWrite }, progress);
+      if (row) await relay.written(mark, row.watched === 1);
     };
   }
 }
