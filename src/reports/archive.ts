@@ -1,25 +1,24 @@
 import { z } from "@hono/zod-openapi";
-import { Unzip, type UnzipFile, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
-import { iso } from "../engine/job-view";
+import { Unzip, type UnzipFile, UnzipInflate } from "fflate";
 import { newId } from "../engine/ids";
 import { sha256Hex } from "../crypto";
 import { ConflictError, InvalidInputError } from "../errors";
 import { blobKey, deleteUnreferencedBlobs } from "./blobs";
-import { REPORT_FORMATS, type ReportFormat, contentTypeOf, isBinaryFormat } from "./formats";
+import { REPORT_FORMATS, type ReportFormat, contentTypeOf } from "./formats";
 import { MAX_REPORT_BYTES } from "./render";
-import { type ReportRow, VERSION_COLUMNS, type VersionRow } from "./store";
+import type { ReportRow, VersionRow } from "./store";
 
 /**
  * A report archive is a ZIP file: `manifest.json` first (the report's name and every version's
  * metadata with its SHA-256), then `versions/<n>.<ext>` with each version's bytes. It carries no
  * ids and no export time, so exporting a restored report gives the same bytes again.
  */
-const MANIFEST = "manifest.json";
-const ARCHIVE_KIND = "edge-jobs.report-archive";
+export const MANIFEST = "manifest.json";
+export const ARCHIVE_KIND = "edge-jobs.report-archive";
 
 const EXTENSIONS: Record<ReportFormat, string> = { markdown: "md", html: "html", json: "json", text: "txt", csv: "csv", pdf: "pdf" };
 
-const ManifestSchema = z.object({
+export const ManifestSchema = z.object({
   kind: z.literal(ARCHIVE_KIND),
   formatVersion: z.literal(1),
   report: z.object({ name: z.string().min(1).max(200) }),
@@ -38,76 +37,9 @@ const ManifestSchema = z.object({
     )
     .max(100_000),
 });
-type Manifest = z.infer<typeof ManifestSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
 
-const entryName = (v: { version: number; format: ReportFormat }) => `versions/${v.version}.${EXTENSIONS[v.format]}`;
-
-async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
-  const { results } = await env.DB.prepare(`SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ? ORDER BY version`)
-    .bind(reportId)
-    .all<VersionRow>();
-  return results;
-}
-
-/** Streams a report's archive: one version's bytes in memory at a time. */
-export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
-  const versions = await allVersions(env, report.id);
-  const manifest: Manifest = {
-    kind: ARCHIVE_KIND,
-    formatVersion: 1,
-    report: { name: report.name },
-    versions: versions.map((v) => ({
-      version: v.version,
-      format: v.format,
-      size: v.size,
-      sha256: v.sha256,
-      templateId: v.templateId,
-      contextHash: v.contextHash,
-      createdAt: iso(v.createdAt),
-      file: entryName(v),
-    })),
-  };
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = writable.getWriter();
-  const zip = new Zip((err, chunk, final) => {
-    if (err) void writer.abort(err);
-    else {
-      void writer.write(chunk);
-      if (final) void writer.close();
-    }
-  });
-  const entry = (name: string, compress: boolean, mtime: number) => {
-    const file = compress ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);
-    file.mtime = mtime;
-    zip.add(file);
-    return file;
-  };
-
-  const produce = async () => {
-    // Stamped with the newest version's time, which an import keeps (the report's own times it does not).
-    const stamp = versions.at(-1)?.createdAt ?? Date.UTC(1980, 0, 1);
-    entry(MANIFEST, true, stamp).push(new TextEncoder().encode(JSON.stringify(manifest, null, 2)), true);
-    for (const v of versions) {
-      const object = await env.BUCKET.get(blobKey(report.tenant, v.sha256));
-      if (!object) throw new Error(`the content of version ${v.version} is missing from storage`);
-      const file = entry(entryName(v), !isBinaryFormat(v.format), v.createdAt);
-      const reader = object.body.getReader();
-      for (;;) {
-        await writer.ready;
-        const { done, value } = await reader.read();
-        if (done) break;
-        file.push(value);
-      }
-      file.push(new Uint8Array(0), true);
-    }
-    zip.end();
-  };
-  produce().catch((err) => {
-    console.error("exporting a report failed midway", err);
-    void writer.abort(err);
-  });
-  return readable;
-}
+export const entryName = (v: { version: number; format: ReportFormat }) => `versions/${v.version}.${EXTENSIONS[v.format]}`;
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 

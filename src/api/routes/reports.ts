@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
-import { exportArchive, importArchive } from "../../reports/archive";
+import { importArchive } from "../../reports/archive";
+import { exportArchive } from "../../reports/archive-export";
 import { blobKey } from "../../reports/blobs";
 import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";

@@ -1,0 +1,76 @@
+import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { iso } from "../engine/job-view";
+import { ARCHIVE_KIND, MANIFEST, type Manifest, entryName } from "./archive";
+import { blobKey } from "./blobs";
+import { isBinaryFormat } from "./formats";
+import { type ReportRow, VERSION_COLUMNS, type VersionRow } from "./store";
+
+/** Writing a report archive (see archive.ts for its layout, and for reading one back). */
+
+async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
+  const { results } = await env.DB.prepare(`SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ? ORDER BY version`)
+    .bind(reportId)
+    .all<VersionRow>();
+  return results;
+}
+
+/** Streams a report's archive: one version's bytes in memory at a time. */
+export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
+  const versions = await allVersions(env, report.id);
+  const manifest: Manifest = {
+    kind: ARCHIVE_KIND,
+    formatVersion: 1,
+    report: { name: report.name },
+    versions: versions.map((v) => ({
+      version: v.version,
+      format: v.format,
+      size: v.size,
+      sha256: v.sha256,
+      templateId: v.templateId,
+      contextHash: v.contextHash,
+      createdAt: iso(v.createdAt),
+      file: entryName(v),
+    })),
+  };
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const zip = new Zip((err, chunk, final) => {
+    if (err) void writer.abort(err);
+    else {
+      void writer.write(chunk);
+      if (final) void writer.close();
+    }
+  });
+  const entry = (name: string, compress: boolean, mtime: number) => {
+    const file = compress ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);
+    file.mtime = mtime;
+    zip.add(file);
+    return file;
+  };
+
+  const produce = async () => {
+    // Stamped with the newest version's time, which an import keeps (the report's own times it does not).
+    const stamp = versions.at(-1)?.createdAt ?? Date.UTC(1980, 0, 1);
+    entry(MANIFEST, true, stamp).push(new TextEncoder().encode(JSON.stringify(manifest, null, 2)), true);
+    for (const v of versions) {
+      const object = await env.BUCKET.get(blobKey(report.tenant, v.sha256));
+      if (!object) throw new Error(`the content of version ${v.version} is missing from storage`);
+      const file = entry(entryName(v), !isBinaryFormat(v.format), v.createdAt);
+      const reader = object.body.getReader();
+      for (;;) {
+        await writer.ready;
+        const { done, value } = await reader.read();
+        if (done) break;
+        file.push(value);
+      }
+      file.push(new Uint8Array(0), true);
+    }
+    zip.end();
+  };
+  produce().catch((err) => {
+    console.error("exporting a report failed midway", err);
+    void writer.abort(err);
+  });
+  return readable;
+}
+
