@@ -1,20 +1,26 @@
+import { type AnyColumn, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { datasetRows, datasets } from "../db/schema";
 import { jsonChunks } from "../engine/json-chunks";
 import type { DatasetSchema } from "./fields";
 
-export interface DatasetRow {
-  key: string;
-  sourceRow: number;
-  data: Record<string, unknown>;
-}
+/** A row of `dataset_rows` as drizzle reads it (`data` is JSON text). */
+export type DatasetRowRecord = typeof datasetRows.$inferSelect;
+/** A dataset as drizzle reads it (`schema` is JSON text). */
+export type DatasetRecord = typeof datasets.$inferSelect;
+
+/** A row to import: its key, its place in the source file and its parsed data. */
+export type DatasetRow = Pick<DatasetRowRecord, "key" | "sourceRow"> & { data: Record<string, unknown> };
+
+/** The value an `ON CONFLICT ... DO UPDATE` was going to insert into `column`. */
+const excluded = (column: AnyColumn) => sql`excluded.${sql.identifier(column.name)}`;
 
 /** Creates the dataset or records the schema of its latest import. */
 export async function defineDataset(env: Env, tenant: string, name: string, schema: DatasetSchema, now = Date.now()) {
-  await env.DB.prepare(
-    `INSERT INTO datasets (tenant, name, schema, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (tenant, name) DO UPDATE SET schema = excluded.schema, updated_at = excluded.updated_at`,
-  )
-    .bind(tenant, name, JSON.stringify(schema), now, now)
-    .run();
+  await database(env)
+    .insert(datasets)
+    .values({ tenant, name, schema: JSON.stringify(schema), createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: [datasets.tenant, datasets.name], set: { schema: excluded(datasets.schema), updatedAt: excluded(datasets.updatedAt) } });
 }
 
 /** Inserts or replaces rows by key, in one D1 batch. */

@@ -1,27 +1,11 @@
+import { and, eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { documents } from "../db/schema";
 import { iso } from "../engine/job-view";
 
-export type DocumentStatus = "pending" | "extracting" | "chunking" | "indexing" | "completed" | "failed";
-
-export interface DocumentRow {
-  id: string;
-  tenant: string;
-  collection: string;
-  name: string;
-  uploadId: string;
-  contentType: string;
-  size: number;
-  status: DocumentStatus;
-  metadata: string;
-  chunks: number;
-  textLength: number | null;
-  error: string | null;
-  jobId: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export const DOCUMENT_COLUMNS = `id, tenant, collection, name, upload_id AS uploadId, content_type AS contentType, size, status, metadata,
-  chunks, text_length AS textLength, error, job_id AS jobId, created_at AS createdAt, updated_at AS updatedAt`;
+/** A document as drizzle reads it from the `documents` table (`metadata` is JSON text). */
+export type DocumentRow = typeof documents.$inferSelect;
+export type DocumentStatus = DocumentRow["status"];
 
 /** Where a document's extracted text is kept, a segment per object. */
 export function textPrefix(tenant: string, id: string): string {
@@ -52,15 +36,22 @@ export function toDocument(row: DocumentRow) {
 }
 
 export async function findDocument(env: Env, tenant: string, id: string): Promise<DocumentRow | null> {
-  return env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND tenant = ?`).bind(id, tenant).first<DocumentRow>();
+  const row = await database(env).select().from(documents).where(and(eq(documents.id, id), eq(documents.tenant, tenant))).get();
+  return row ?? null;
 }
 
 export async function setStatus(env: Env, id: string, status: DocumentStatus, extra: { error?: string | null; chunks?: number; textLength?: number } = {}) {
-  await env.DB.prepare(
-    `UPDATE documents SET status = ?, error = ?, chunks = coalesce(?, chunks), text_length = coalesce(?, text_length), updated_at = ? WHERE id = ?`,
-  )
-    .bind(status, extra.error ?? null, extra.chunks ?? null, extra.textLength ?? null, Date.now(), id)
-    .run();
+  await database(env)
+    .update(documents)
+    .set({
+      status,
+      error: extra.error ?? null,
+      // Counts not given keep what the row has.
+      ...(extra.chunks == null ? {} : { chunks: extra.chunks }),
+      ...(extra.textLength == null ? {} : { textLength: extra.textLength }),
+      updatedAt: Date.now(),
+    })
+    .where(eq(documents.id, id));
 }
 
 /** Removes documents with their chunks (and so their index entries), extracted text and uploaded bytes. */

@@ -1,4 +1,4 @@
-import { type RawSql, rawSql, rowsOf } from "../db/raw";
+import { type RawSql, SqlText, rawSql, rowsOf } from "../db/raw";
 import { armClock } from "../clock/arm";
 import { Deliveries } from "./deliveries";
 import { JobMessageSchema, dispatch, redispatch } from "./dispatch";
@@ -7,7 +7,7 @@ import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
 import { runDirect } from "./run-direct";
 import { claim, dueWithoutConsumer } from "./store/claim";
-import type { ClaimedJob } from "./store/columns";
+import { type ClaimedJob, type JobRow, jobFields } from "./store/columns";
 import { holdBackStatements, promote } from "./store/gates";
 import { parkOnPausedLane } from "./store/waiting";
 import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from "../workflows/instance";
@@ -133,6 +133,9 @@ async function announceAgain(env: Env, messages: Message<unknown>[], lane: Prior
   }
 }
 
+const UNCLAIMED_FIELDS = ["id", "status", "durable", "runAt", "priority"] as const;
+const UNCLAIMED = new SqlText(jobFields(UNCLAIMED_FIELDS));
+
 /** How long a message may name a job that D1 does not show yet (its submit is still writing). */
 const UNSEEN_JOB_PATIENCE_MS = 60_000;
 
@@ -147,11 +150,11 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: 
   const results = await env.DB.batch([
     ...holdBackStatements(env.DB, idsJson, now),
     sql`
-      SELECT id, status, durable, run_at AS runAt, priority FROM jobs
+      SELECT ${UNCLAIMED} FROM jobs
       WHERE id IN (SELECT value FROM json_each(${idsJson}))`,
   ]);
   const waitingForSlot = rowsOf<{ id: string }>(results, 0).map((r) => r.id);
-  const rows = rowsOf<{ id: string; status: string; durable: number; runAt: number; priority: Priority }>(results, 2);
+  const rows = rowsOf<Pick<JobRow, (typeof UNCLAIMED_FIELDS)[number]>>(results, 2);
   const waiting = rows.filter((r) => r.status === "queued" || (r.status === "retrying" && r.durable === 0));
   // Held back by a throttle: due again later, like any early job.
   const early = waiting.filter((r) => r.runAt > now);

@@ -1,9 +1,9 @@
 import { type RawSql, SqlText, rawSql } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
-import { redispatch } from "./dispatch";
+import { type Dispatchable, redispatch } from "./dispatch";
 import type { Priority } from "./lanes";
 import { settle } from "./settle";
-import type { JobRow } from "./store/columns";
+import { DISPATCHABLE, type JobRow, jobColumn, jobFields } from "./store/columns";
 import { promote } from "./store/gates";
 import { afterMoves } from "./store/moves";
 import { failLost } from "./store/transitions";
@@ -20,11 +20,13 @@ export const DURABLE_QUIET_MS = 30_000;
 const SWEEP_LIMIT = 500;
 const LIVE_INSTANCE_STATES = ["queued", "running", "waiting", "paused", "waitingForPause"];
 
-type QuietJob = Pick<JobRow, "id" | "priority" | "series" | "maxAttempts" | "backoff" | "durable" | "claimToken" | "gated" | "timeoutMs" | "status">
-  & { attempt: number; quietSince: number };
+const QUIET = ["id", "priority", "series", "maxAttempts", "backoff", "durable", "claimToken", "gated", "timeoutMs", "status"] as const;
 
-const QUIET_FIELDS = new SqlText(`id, priority, series, attempts AS attempt, max_attempts AS maxAttempts, backoff, durable,
-  claim_token AS claimToken, gated, timeout_ms AS timeoutMs, status`);
+/** A quiet job, `quietSince` being its heartbeat (or, asleep in its backoff, when it was due). */
+type QuietJob = Pick<JobRow, (typeof QUIET)[number]> & { attempt: JobRow["attempts"]; quietSince: number };
+
+const quietFields = (since: "heartbeatAt" | "runAt") =>
+  new SqlText(`${jobFields(QUIET)}, jobs.${jobColumn("attempts")} AS "attempt", jobs.${jobColumn(since)} AS "quietSince"`);
 
 /**
  * Direct jobs whose holder stopped heartbeating past their time limit: the consumer that ran
@@ -32,7 +34,7 @@ const QUIET_FIELDS = new SqlText(`id, priority, series, attempts AS attempt, max
  */
 async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results } = await sql`
-    SELECT ${QUIET_FIELDS}, heartbeat_at AS quietSince FROM jobs
+    SELECT ${quietFields("heartbeatAt")} FROM jobs
     WHERE status = 'running' AND heartbeat_at < ${now} - timeout_ms - ${STUCK_GRACE_MS} AND durable = 0
     LIMIT ${SWEEP_LIMIT}`.all<QuietJob>();
   const lostHeartbeat = { name: "HeartbeatLost", message: "the worker running this attempt stopped responding", retryable: true };
@@ -78,10 +80,10 @@ async function lostBecause(env: Env, job: QuietJob, now: number): Promise<string
 async function quietDurable(env: Env, sql: RawSql, now: number): Promise<QuietJob[]> {
   // Quiet for DURABLE_QUIET_MS, or past the job's time limit if that comes first.
   const [running, retrying] = await env.DB.batch<QuietJob>([
-    sql`SELECT ${QUIET_FIELDS}, heartbeat_at AS quietSince FROM jobs
+    sql`SELECT ${quietFields("heartbeatAt")} FROM jobs
         WHERE status = 'running' AND durable = 1
           AND heartbeat_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
-    sql`SELECT ${QUIET_FIELDS}, run_at AS quietSince FROM jobs
+    sql`SELECT ${quietFields("runAt")} FROM jobs
         WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying' AND durable = 1
           AND run_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
   ]);
@@ -110,13 +112,13 @@ async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<num
 /** Queued or retrying jobs whose queue message should have arrived by now: it was lost, so send again. */
 async function redispatchOverdue(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results: overdue } = await sql`
-    SELECT id, priority, run_at AS runAt FROM jobs
+    SELECT ${DISPATCHABLE} FROM jobs
     WHERE status IN ('queued', 'retrying')
       AND (dispatch_due_at IS NULL OR dispatch_due_at < ${now - DISPATCH_GRACE_MS})
       AND NOT (status = 'retrying' AND durable = 1 AND claim_token IS NULL AND dispatch_due_at IS NULL)
       AND NOT (gated = 1 AND dispatch_due_at IS NULL)
       AND NOT EXISTS (SELECT 1 FROM lanes WHERE lanes.name = jobs.priority AND lanes.paused = 1)
-    LIMIT ${SWEEP_LIMIT}`.all<{ id: string; priority: Priority; runAt: number }>();
+    LIMIT ${SWEEP_LIMIT}`.all<Dispatchable>();
   await redispatch(env, overdue, now);
   return overdue.length;
 }

@@ -1,3 +1,6 @@
+import { type SQL, type Table, and, asc, count, eq, getTableColumns, gt, gte, lt } from "drizzle-orm";
+import { database } from "../db/client";
+import { datasetRows, datasets, jobs, reports } from "../db/schema";
 import { iso } from "../engine/job-view";
 
 export type ExportSource = "jobs" | "reports" | "dataset";
@@ -24,54 +27,72 @@ export interface Page {
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
+/** The job fields a jobs export has, in order: its CSV columns. */
+const JOB_FIELDS = ["id", "type", "status", "priority", "attempts", "maxAttempts", "tags", "createdAt", "startedAt", "finishedAt", "error", "input", "result"] as const;
+/** The report fields a reports export has, in order. */
+const REPORT_FIELDS = ["id", "name", "latestVersion", "createdAt", "updatedAt"] as const;
+
 /** The columns of a CSV export, in order. */
 export async function columnsOf(env: Env, tenant: string, spec: SourceSpec): Promise<string[]> {
-  if (spec.source === "jobs") {
-    return ["id", "type", "status", "priority", "attempts", "maxAttempts", "tags", "createdAt", "startedAt", "finishedAt", "error", "input", "result"];
-  }
-  if (spec.source === "reports") return ["id", "name", "latestVersion", "createdAt", "updatedAt"];
-  const row = await env.DB.prepare("SELECT schema FROM datasets WHERE tenant = ? AND name = ?").bind(tenant, spec.dataset).first<{ schema: string }>();
+  if (spec.source === "jobs") return [...JOB_FIELDS];
+  if (spec.source === "reports") return [...REPORT_FIELDS];
+  const row = await database(env)
+    .select({ schema: datasets.schema })
+    .from(datasets)
+    .where(and(eq(datasets.tenant, tenant), eq(datasets.name, spec.dataset!)))
+    .get();
   if (!row) throw new Error(`dataset ${spec.dataset} not found`);
   return ["key", ...(JSON.parse(row.schema) as { fields: { name: string }[] }).fields.map((f) => f.name)];
 }
 
 export async function datasetExists(env: Env, tenant: string, name: string): Promise<boolean> {
-  return (await env.DB.prepare("SELECT 1 FROM datasets WHERE tenant = ? AND name = ?").bind(tenant, name).first()) !== null;
+  const row = await database(env)
+    .select({ name: datasets.name })
+    .from(datasets)
+    .where(and(eq(datasets.tenant, tenant), eq(datasets.name, name)))
+    .get();
+  return row !== undefined;
 }
 
-function jobFilterSql(filters: JobFilters | undefined) {
-  const where: string[] = [];
-  const binds: unknown[] = [];
-  if (filters?.status) (where.push("status = ?"), binds.push(filters.status));
-  if (filters?.type) (where.push("type = ?"), binds.push(filters.type));
-  if (filters?.createdAfter) (where.push("created_at >= ?"), binds.push(Date.parse(filters.createdAfter)));
-  if (filters?.createdBefore) (where.push("created_at < ?"), binds.push(Date.parse(filters.createdBefore)));
-  return { where: where.map((w) => ` AND ${w}`).join(""), binds };
+function jobFilters(tenant: string, filters: JobFilters | undefined): SQL | undefined {
+  return and(
+    eq(jobs.tenant, tenant),
+    filters?.status ? eq(jobs.status, filters.status as (typeof jobs.$inferSelect)["status"]) : undefined,
+    filters?.type ? eq(jobs.type, filters.type) : undefined,
+    filters?.createdAfter ? gte(jobs.createdAt, Date.parse(filters.createdAfter)) : undefined,
+    filters?.createdBefore ? lt(jobs.createdAt, Date.parse(filters.createdBefore)) : undefined,
+  );
 }
 
 /** How many records the export will have (for progress). */
 export async function countOf(env: Env, tenant: string, spec: SourceSpec): Promise<number> {
-  if (spec.source === "jobs") {
-    const f = jobFilterSql(spec.filters);
-    return (await env.DB.prepare(`SELECT count(*) AS n FROM jobs WHERE tenant = ?${f.where}`).bind(tenant, ...f.binds).first<{ n: number }>())!.n;
-  }
-  if (spec.source === "reports") {
-    return (await env.DB.prepare("SELECT count(*) AS n FROM reports WHERE tenant = ?").bind(tenant).first<{ n: number }>())!.n;
-  }
-  return (await env.DB.prepare("SELECT count(*) AS n FROM dataset_rows WHERE tenant = ? AND dataset = ?").bind(tenant, spec.dataset).first<{ n: number }>())!.n;
+  const db = database(env);
+  const where =
+    spec.source === "jobs"
+      ? { table: jobs, on: jobFilters(tenant, spec.filters) }
+      : spec.source === "reports"
+        ? { table: reports, on: eq(reports.tenant, tenant) }
+        : { table: datasetRows, on: and(eq(datasetRows.tenant, tenant), eq(datasetRows.dataset, spec.dataset!)) };
+  const row = await db.select({ n: count() }).from(where.table).where(where.on).get();
+  return row!.n;
+}
+
+/** A select of some of `table`'s columns, each under its field name. */
+function columnsFor<T extends Table, K extends keyof T["_"]["columns"] & string>(table: T, fields: readonly K[]) {
+  const columns = getTableColumns(table);
+  return Object.fromEntries(fields.map((f) => [f, columns[f]])) as Pick<T["_"]["columns"], K>;
 }
 
 /** The next `limit` records after `cursor`, in key order. */
 export async function pageOf(env: Env, tenant: string, spec: SourceSpec, cursor: string | null, limit: number): Promise<Page> {
+  const db = database(env);
   if (spec.source === "jobs") {
-    const f = jobFilterSql(spec.filters);
-    const { results } = await env.DB.prepare(
-      `SELECT id, type, status, priority, attempts, max_attempts AS maxAttempts, tags, created_at AS createdAt, started_at AS startedAt,
-              finished_at AS finishedAt, error, input, result
-       FROM jobs WHERE tenant = ? AND id > ?${f.where} ORDER BY id LIMIT ?`,
-    )
-      .bind(tenant, cursor ?? "", ...f.binds, limit)
-      .all<Record<string, any>>();
+    const results = await db
+      .select(columnsFor(jobs, JOB_FIELDS))
+      .from(jobs)
+      .where(and(jobFilters(tenant, spec.filters), gt(jobs.id, cursor ?? "")))
+      .orderBy(asc(jobs.id))
+      .limit(limit);
     const records = results.map((r) => ({
       ...r,
       tags: JSON.parse(r.tags),
@@ -85,21 +106,22 @@ export async function pageOf(env: Env, tenant: string, spec: SourceSpec, cursor:
     return { records, cursor: results.at(-1)?.id ?? null };
   }
   if (spec.source === "reports") {
-    const { results } = await env.DB.prepare(
-      `SELECT id, name, latest_version AS latestVersion, created_at AS createdAt, updated_at AS updatedAt
-       FROM reports WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`,
-    )
-      .bind(tenant, cursor ?? "", limit)
-      .all<Record<string, any>>();
+    const results = await db
+      .select(columnsFor(reports, REPORT_FIELDS))
+      .from(reports)
+      .where(and(eq(reports.tenant, tenant), gt(reports.id, cursor ?? "")))
+      .orderBy(asc(reports.id))
+      .limit(limit);
     return {
       records: results.map((r) => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) })),
       cursor: results.at(-1)?.id ?? null,
     };
   }
-  const { results } = await env.DB.prepare(
-    "SELECT key, data FROM dataset_rows WHERE tenant = ? AND dataset = ? AND key > ? ORDER BY key LIMIT ?",
-  )
-    .bind(tenant, spec.dataset, cursor ?? "", limit)
-    .all<{ key: string; data: string }>();
+  const results = await db
+    .select({ key: datasetRows.key, data: datasetRows.data })
+    .from(datasetRows)
+    .where(and(eq(datasetRows.tenant, tenant), eq(datasetRows.dataset, spec.dataset!), gt(datasetRows.key, cursor ?? "")))
+    .orderBy(asc(datasetRows.key))
+    .limit(limit);
   return { records: results.map((r) => ({ key: r.key, ...JSON.parse(r.data) })), cursor: results.at(-1)?.key ?? null };
 }

@@ -25,13 +25,13 @@ const DAY_MS = 86_400_000;
 const DUE_TENANTS = `
   WITH tenants(tenant) AS (SELECT tenant FROM api_keys WHERE ?3 IS NULL UNION SELECT coalesce(?3, '${ADMIN_TENANT}')),
   retention AS (
-    SELECT t.tenant, ?1 - coalesce(s.job_retention_days, ?2) * ${DAY_MS} AS cutoff, h.last_run_at AS lastRunAt
+    SELECT t.tenant, ?1 - coalesce(s.job_retention_days, ?2) * ${DAY_MS} AS cutoff, h.last_run_at
     FROM tenants t LEFT JOIN tenant_settings s ON s.tenant = t.tenant LEFT JOIN housekeeping h ON h.tenant = t.tenant
   )
   SELECT tenant, cutoff FROM retention r
   WHERE ?3 IS NOT NULL OR EXISTS (
     SELECT 1 FROM jobs WHERE jobs.tenant = r.tenant AND finished_at < r.cutoff AND status IN ('completed', 'failed', 'cancelled'))
-  ORDER BY lastRunAt NULLS FIRST, tenant LIMIT ?4`;
+  ORDER BY last_run_at NULLS FIRST, tenant LIMIT ?4`;
 
 /** One batch of a tenant's expired jobs, read from the `jobs_tenant_finished` index. */
 export const EXPIRED_JOBS = `

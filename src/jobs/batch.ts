@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { and, asc, eq, gte, lt } from "drizzle-orm";
+import { database } from "../db/client";
+import { batchItems } from "../db/schema";
 import { NonRetryableError } from "../engine/errors";
 import { jsonChunks } from "../engine/json-chunks";
 import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from "../engine/retry";
@@ -44,20 +47,17 @@ const BatchInput = z
     });
   });
 
-interface Item {
-  idx: number;
-  input: string;
-}
+type BatchItemRow = typeof batchItems.$inferSelect;
 
-interface ItemOutcome {
-  idx: number;
+/** A pending item as a group reads it. */
+type Item = Pick<BatchItemRow, "idx" | "input">;
+
+/** What running an item settled: the fields `saveOutcomes` writes to its row. */
+type ItemOutcome = Pick<BatchItemRow, "idx" | "result" | "error" | "attempts"> & {
   startedAt: number;
   finishedAt: number;
-  status: "succeeded" | "failed";
-  result: string | null;
-  error: string | null;
-  attempts: number;
-}
+  status: Extract<BatchItemRow["status"], "succeeded" | "failed">;
+};
 
 function parseLine(line: string): unknown {
   try {
@@ -173,11 +173,11 @@ async function recordAllItems(ctx: JobContext, input: BatchJobInput): Promise<nu
 
 /** One durable step's work: runs the pending items of [from, to) and records their outcomes. */
 async function runGroup(ctx: JobContext, input: BatchJobInput, definition: JobDefinition, from: number, to: number) {
-  const { results } = await ctx.env.DB.prepare(
-    "SELECT idx, input FROM batch_items WHERE job_id = ? AND idx >= ? AND idx < ? AND status = 'pending' ORDER BY idx",
-  )
-    .bind(ctx.jobId, from, to)
-    .all<Item>();
+  const results: Item[] = await database(ctx.env)
+    .select({ idx: batchItems.idx, input: batchItems.input })
+    .from(batchItems)
+    .where(and(eq(batchItems.jobId, ctx.jobId), gte(batchItems.idx, from), lt(batchItems.idx, to), eq(batchItems.status, "pending")))
+    .orderBy(asc(batchItems.idx));
   let firstFailure: ItemOutcome | undefined;
   // Outcomes are written as items finish, a few at a time, so their status shows while the group runs.
   let unsaved: ItemOutcome[] = [];
@@ -207,9 +207,10 @@ async function runGroup(ctx: JobContext, input: BatchJobInput, definition: JobDe
 /** failFast: cancels the items not run yet and fails the batch with the first item that failed. */
 async function stopAtFailure(ctx: JobContext, firstFailure: { idx: number; error: string | null }): Promise<never> {
   const cancelled = await ctx.step("cancel the rest", async () => {
-    const res = await ctx.env.DB.prepare("UPDATE batch_items SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'pending'")
-      .bind(Date.now(), ctx.jobId)
-      .run();
+    const res = await database(ctx.env)
+      .update(batchItems)
+      .set({ status: "cancelled", finishedAt: Date.now() })
+      .where(and(eq(batchItems.jobId, ctx.jobId), eq(batchItems.status, "pending")));
     return res.meta.changes ?? 0;
   });
   const reason = firstFailure.error ? (JSON.parse(firstFailure.error) as { message: string }).message : "failed";

@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { documentChunks } from "../db/schema";
 import { NonRetryableError } from "../engine/errors";
 import { jsonChunks } from "../engine/json-chunks";
 import { Chunker } from "../documents/chunk";
@@ -56,7 +59,7 @@ export const documentIngest = defineJob({
       const chunks = await ctx.step("chunk and index", async () => {
         await setStatus(ctx.env, doc.id, "indexing", { textLength: length });
         // Ingesting again replaces the chunks; the triggers keep the full-text index in step.
-        await ctx.env.DB.prepare("DELETE FROM document_chunks WHERE document_id = ?").bind(doc.id).run();
+        await database(ctx.env).delete(documentChunks).where(eq(documentChunks.documentId, doc.id));
         const chunker = new Chunker(input.chunkSize, input.chunkOverlap);
         let seq = 0;
         const store = async (pieces: string[]) => {

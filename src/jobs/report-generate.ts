@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { jobs } from "../db/schema";
 import { NonRetryableError } from "../engine/errors";
 import { NotFoundError } from "../errors";
 import { REPORT_FORMATS } from "../reports/formats";
@@ -55,9 +58,11 @@ const ReportGenerateInput = z
   });
 
 async function jobResult(env: Env, tenant: string, jobId: string): Promise<unknown> {
-  const row = await env.DB.prepare("SELECT status, result FROM jobs WHERE id = ? AND tenant = ?")
-    .bind(jobId, tenant)
-    .first<{ status: string; result: string | null }>();
+  const row = await database(env)
+    .select({ status: jobs.status, result: jobs.result })
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.tenant, tenant)))
+    .get();
   if (!row) throw new NotFoundError(`job ${jobId}`);
   if (row.status !== "completed") throw new NonRetryableError(`job ${jobId} is ${row.status}, not completed`);
   return row.result === null ? null : JSON.parse(row.result);

@@ -1,17 +1,17 @@
+import { eq } from "drizzle-orm";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { database } from "../db/client";
+import { reportVersions } from "../db/schema";
 import { iso } from "../engine/job-view";
 import { ARCHIVE_KIND, MANIFEST, type Manifest, entryName } from "./archive";
 import { blobKey } from "./blobs";
 import { isBinaryFormat } from "./formats";
-import { type ReportRow, VERSION_COLUMNS, type VersionRow } from "./store";
+import type { ReportRow, VersionRow } from "./store";
 
 /** Writing a report archive (see archive.ts for its layout, and for reading one back). */
 
 async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
-  const { results } = await env.DB.prepare(`SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ? ORDER BY version`)
-    .bind(reportId)
-    .all<VersionRow>();
-  return results;
+  return database(env).select().from(reportVersions).where(eq(reportVersions.reportId, reportId)).orderBy(reportVersions.version);
 }
 
 /** Streams a report's archive: one version's bytes in memory at a time. */

@@ -1,5 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { type InferSelectModel, type Table, getTableColumns } from "drizzle-orm";
 import { Unzip, type UnzipFile, UnzipInflate } from "fflate";
+import { columnOf } from "../db/columns";
+import { reportVersions, reports } from "../db/schema";
 import { newId } from "../engine/ids";
 import { sha256Hex } from "../crypto";
 import { ConflictError, InvalidInputError } from "../errors";
@@ -212,11 +215,24 @@ async function acceptEntry(env: Env, tenant: string, state: Received, entry: Ent
   state.done.add(entry.name);
 }
 
+/** An INSERT's column list for every field of `table`, and the same fields read from a `json_each` row `v`. */
+function insertOf<T extends Table>(table: T) {
+  const fields = Object.keys(getTableColumns(table)) as (keyof InferSelectModel<T> & string)[];
+  return {
+    fields,
+    columns: fields.map((f) => columnOf(table, f)).join(", "),
+    fromJson: fields.map((f) => `v.value->>'${f}'`).join(", "),
+  };
+}
+const REPORT_INSERT = insertOf(reports);
+const VERSION_INSERT = insertOf(reportVersions);
+
 async function writeRestored(env: Env, tenant: string, manifest: Manifest, rename?: string) {
   const now = Date.now();
   const name = rename ?? manifest.report.name;
   const reportId = newId("rpt", now);
   const latest = Math.max(0, ...manifest.versions.map((v) => v.version));
+  const report: ReportRow = { id: reportId, tenant, name, latestVersion: latest, createdAt: now, updatedAt: now };
   const rows: VersionRow[] = manifest.versions.map((v) => ({
     reportId,
     version: v.version,
@@ -231,14 +247,10 @@ async function writeRestored(env: Env, tenant: string, manifest: Manifest, renam
   }));
   try {
     await env.DB.batch([
-      env.DB.prepare(`INSERT INTO reports (id, tenant, name, latest_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .bind(reportId, tenant, name, latest, now, now),
-      env.DB.prepare(
-        `INSERT INTO report_versions (report_id, version, tenant, format, size, sha256, template_id, context_hash, job_id, created_at)
-         SELECT v.value->>'reportId', v.value->>'version', v.value->>'tenant', v.value->>'format', v.value->>'size',
-                v.value->>'sha256', v.value->>'templateId', v.value->>'contextHash', NULL, v.value->>'createdAt'
-         FROM json_each(?) AS v`,
-      ).bind(JSON.stringify(rows)),
+      env.DB.prepare(`INSERT INTO reports (${REPORT_INSERT.columns}) VALUES (${REPORT_INSERT.fields.map(() => "?").join(", ")})`)
+        .bind(...REPORT_INSERT.fields.map((f) => report[f])),
+      env.DB.prepare(`INSERT INTO report_versions (${VERSION_INSERT.columns}) SELECT ${VERSION_INSERT.fromJson} FROM json_each(?) AS v`)
+        .bind(JSON.stringify(rows)),
     ]);
   } catch (err) {
     if (/UNIQUE constraint failed: reports\.tenant, reports\.name/.test(`${(err as Error).message} ${String((err as Error).cause ?? "")}`)) {
@@ -246,6 +258,5 @@ async function writeRestored(env: Env, tenant: string, manifest: Manifest, renam
     }
     throw err;
   }
-  const report: ReportRow = { id: reportId, tenant, name, latestVersion: latest, createdAt: now, updatedAt: now };
   return { report, versions: rows };
 }

@@ -1,35 +1,54 @@
-import { REPORT_COLUMNS, type ReportRow, VERSION_COLUMNS, type VersionRow } from "./store";
+import { and, desc, eq, notInArray } from "drizzle-orm";
+import { database } from "../db/client";
+import { reportVersions, reports } from "../db/schema";
+import type { ReportRow, VersionRow } from "./store";
 import { deleteUnreferencedBlobs } from "./blobs";
 
+/** What deleting or pruning needs of a report. */
+type ReportRef = Pick<ReportRow, "id" | "tenant">;
+
 export async function findReport(env: Env, tenant: string, id: string): Promise<ReportRow | null> {
-  return env.DB.prepare(`SELECT ${REPORT_COLUMNS} FROM reports r WHERE r.id = ? AND r.tenant = ?`).bind(id, tenant).first<ReportRow>();
+  const row = await database(env)
+    .select()
+    .from(reports)
+    .where(and(eq(reports.id, id), eq(reports.tenant, tenant)))
+    .get();
+  return row ?? null;
 }
 
 export async function findVersion(env: Env, reportId: string, version: number): Promise<VersionRow | null> {
-  return env.DB.prepare(`SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ? AND version = ?`)
-    .bind(reportId, version)
-    .first<VersionRow>();
+  const row = await database(env)
+    .select()
+    .from(reportVersions)
+    .where(and(eq(reportVersions.reportId, reportId), eq(reportVersions.version, version)))
+    .get();
+  return row ?? null;
 }
 
 /** Deletes a report with all its versions, and the R2 objects no other version of the tenant uses. */
-export async function deleteReport(env: Env, report: ReportRow): Promise<{ versions: number; objects: number }> {
-  const [versions] = await env.DB.batch([
-    env.DB.prepare("DELETE FROM report_versions WHERE report_id = ? RETURNING sha256").bind(report.id),
-    env.DB.prepare("DELETE FROM reports WHERE id = ?").bind(report.id),
+export async function deleteReport(env: Env, report: ReportRef): Promise<{ versions: number; objects: number }> {
+  const db = database(env);
+  const [versions] = await db.batch([
+    db.delete(reportVersions).where(eq(reportVersions.reportId, report.id)).returning({ sha256: reportVersions.sha256 }),
+    db.delete(reports).where(eq(reports.id, report.id)),
   ]);
-  const hashes = (versions?.results ?? []).map((r) => (r as { sha256: string }).sha256);
+  const hashes = versions.map((r) => r.sha256);
   return { versions: hashes.length, objects: await deleteUnreferencedBlobs(env, report.tenant, hashes) };
 }
 
 /** Keeps the newest `keep` versions of a report and deletes the rest, with the objects nothing else uses. */
-export async function pruneVersions(env: Env, report: ReportRow, keep: number): Promise<{ versions: number; objects: number }> {
-  const { results } = await env.DB.prepare(
-    `DELETE FROM report_versions WHERE report_id = ?1
-       AND version NOT IN (SELECT version FROM report_versions WHERE report_id = ?1 ORDER BY version DESC LIMIT ?2)
-     RETURNING sha256`,
-  )
-    .bind(report.id, keep)
-    .all<{ sha256: string }>();
-  const hashes = results.map((r) => r.sha256);
+export async function pruneVersions(env: Env, report: ReportRef, keep: number): Promise<{ versions: number; objects: number }> {
+  const db = database(env);
+  const newest = db
+    .select({ version: reportVersions.version })
+    .from(reportVersions)
+    .where(eq(reportVersions.reportId, report.id))
+    .orderBy(desc(reportVersions.version))
+    .limit(keep);
+  const deleted = await db
+    .delete(reportVersions)
+    .where(and(eq(reportVersions.reportId, report.id), notInArray(reportVersions.version, newest)))
+    .returning({ sha256: reportVersions.sha256 });
+  const hashes = deleted.map((r) => r.sha256);
   return { versions: hashes.length, objects: await deleteUnreferencedBlobs(env, report.tenant, hashes) };
 }

@@ -1,35 +1,20 @@
+import { allFields } from "../db/columns";
 import { rawSql, rowsOf } from "../db/raw";
+import { reportVersions, reports } from "../db/schema";
 import { newId } from "../engine/ids";
 import { sha256Hex } from "../crypto";
 import { blobKey } from "./blobs";
 import { type ReportFormat, contentTypeOf } from "./formats";
 
-export interface ReportRow {
-  id: string;
-  tenant: string;
-  name: string;
-  latestVersion: number;
-  createdAt: number;
-  updatedAt: number;
-}
+/** A report as the drizzle schema reads it. */
+export type ReportRow = typeof reports.$inferSelect;
+/** A stored version as the drizzle schema reads it. */
+export type VersionRow = typeof reportVersions.$inferSelect;
 
-export interface VersionRow {
-  reportId: string;
-  version: number;
-  tenant: string;
-  format: ReportFormat;
-  size: number;
-  sha256: string;
-  templateId: string | null;
-  contextHash: string | null;
-  jobId: string | null;
-  createdAt: number;
-}
-
-/** The columns of `reports r` as a ReportRow. */
-export const REPORT_COLUMNS = "r.id, r.tenant, r.name, r.latest_version AS latestVersion, r.created_at AS createdAt, r.updated_at AS updatedAt";
-export const VERSION_COLUMNS = `report_id AS reportId, version, tenant, format, size, sha256, template_id AS templateId,
-  context_hash AS contextHash, job_id AS jobId, created_at AS createdAt`;
+/** The columns of `reports r` as a ReportRow, for raw statements. */
+export const REPORT_COLUMNS = allFields(reports, "r");
+/** The columns of `report_versions` as a VersionRow, for raw statements. */
+export const VERSION_COLUMNS = allFields(reportVersions);
 
 export interface NewVersion {
   tenant: string;
@@ -86,9 +71,9 @@ export async function storeVersion(env: Env, input: NewVersion, now = Date.now()
       `UPDATE reports AS r SET latest_version = latest_version + 1, updated_at = ?3
        WHERE ${match} AND EXISTS (SELECT 1 FROM report_versions v WHERE v.report_id = r.id AND v.version = r.latest_version + 1)`,
     ).bind(input.tenant, targetValue, now),
-    env.DB.prepare(`SELECT ${REPORT_COLUMNS} FROM reports r WHERE ${match}`).bind(input.tenant, targetValue),
+    env.DB.prepare(`SELECT ${REPORT_COLUMNS.text} FROM reports r WHERE ${match}`).bind(input.tenant, targetValue),
     env.DB.prepare(
-      `SELECT ${VERSION_COLUMNS} FROM report_versions
+      `SELECT ${VERSION_COLUMNS.text} FROM report_versions
        WHERE report_id = (SELECT r.id FROM reports r WHERE ${match})
          AND (job_id = ?3 OR version = (SELECT r.latest_version FROM reports r WHERE ${match}))
        ORDER BY coalesce(job_id = ?3, 0) DESC LIMIT 1`,

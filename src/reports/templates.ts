@@ -1,20 +1,13 @@
+import { and, eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { templates } from "../db/schema";
 import { iso } from "../engine/job-view";
 import { InvalidInputError } from "../errors";
-import type { ReportFormat } from "./formats";
 import { checkTemplate } from "./liquid";
 import { type VariableDeclaration, declarationIssues } from "./variables";
 
-export interface TemplateRow {
-  id: string;
-  tenant: string;
-  name: string;
-  description: string | null;
-  format: ReportFormat;
-  variables: string;
-  body: string;
-  createdAt: number;
-  updatedAt: number;
-}
+/** A saved template as the drizzle schema reads it. */
+export type TemplateRow = typeof templates.$inferSelect;
 
 export function toTemplate(row: TemplateRow) {
   return {
@@ -40,10 +33,10 @@ export function assertValidTemplate(body: string, variables: VariableDeclaration
 }
 
 export async function findTemplate(env: Env, tenant: string, id: string): Promise<TemplateRow | null> {
-  return env.DB.prepare(
-    `SELECT id, tenant, name, description, format, variables, body, created_at AS createdAt, updated_at AS updatedAt
-     FROM templates WHERE id = ? AND tenant = ?`,
-  )
-    .bind(id, tenant)
-    .first<TemplateRow>();
+  const row = await database(env)
+    .select()
+    .from(templates)
+    .where(and(eq(templates.id, id), eq(templates.tenant, tenant)))
+    .get();
+  return row ?? null;
 }

@@ -51,9 +51,11 @@ function insertRuns(sql: RawSql, s: ScheduleRow, records: RunRecord[], now: numb
 }
 
 async function changedSince(env: Env, s: ScheduleRow): Promise<boolean> {
-  const now = await env.DB.prepare("SELECT updated_at AS updatedAt, enabled FROM schedules WHERE id = ?")
-    .bind(s.id)
-    .first<{ updatedAt: number; enabled: number }>();
+  const now = await database(env)
+    .select({ updatedAt: schedules.updatedAt, enabled: schedules.enabled })
+    .from(schedules)
+    .where(eq(schedules.id, s.id))
+    .get();
   return !now || now.enabled !== 1 || now.updatedAt !== s.updatedAt;
 }
 

@@ -1,29 +1,19 @@
+import { type AnyColumn, and, desc, eq, lt, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { uploads } from "../db/schema";
 import { hex } from "../crypto";
 import { newId } from "../engine/ids";
 import { iso } from "../engine/job-view";
 import { ConflictError, InvalidInputError, MalformedInputError, NotFoundError } from "../errors";
 
-export interface UploadRow {
-  id: string;
-  tenant: string;
-  name: string;
-  contentType: string;
-  status: "uploading" | "stored";
-  size: number | null;
-  sha256: string | null;
-  multipartId: string | null;
-  createdAt: number;
-  completedAt: number | null;
-}
+/** An upload as drizzle reads it from the `uploads` table. */
+export type UploadRow = typeof uploads.$inferSelect;
 
 /** A single-request upload; larger files go through the multipart API. */
 export const MAX_SIMPLE_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** R2's rules for multipart parts: at least 5 MiB except the last, at most 10,000 of them. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
-
-const COLUMNS = `id, tenant, name, content_type AS contentType, status, size, sha256, multipart_id AS multipartId,
-  created_at AS createdAt, completed_at AS completedAt`;
 
 export function uploadKey(tenant: string, id: string): string {
   return `uploads/${tenant}/${id}`;
@@ -44,7 +34,8 @@ export function toUpload(row: UploadRow) {
 }
 
 export async function findUpload(env: Env, tenant: string, id: string): Promise<UploadRow | null> {
-  return env.DB.prepare(`SELECT ${COLUMNS} FROM uploads WHERE id = ? AND tenant = ?`).bind(id, tenant).first<UploadRow>();
+  const row = await database(env).select().from(uploads).where(and(eq(uploads.id, id), eq(uploads.tenant, tenant))).get();
+  return row ?? null;
 }
 
 export async function requireUpload(env: Env, tenant: string, id: string): Promise<UploadRow> {
@@ -148,23 +139,21 @@ export async function storeConcatenation(
     id, tenant, name: meta.name, contentType: meta.contentType, status: "stored", size, sha256: hex(hashed),
     multipartId: null, createdAt: now, completedAt: now,
   };
-  await env.DB.prepare(
-    `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, completed_at = excluded.completed_at`,
-  )
-    .bind(row.id, row.tenant, row.name, row.contentType, row.status, row.size, row.sha256, row.multipartId, row.createdAt, row.completedAt)
-    .run();
+  await database(env)
+    .insert(uploads)
+    .values(row)
+    .onConflictDoUpdate({
+      target: uploads.id,
+      set: { size: excluded(uploads.size), sha256: excluded(uploads.sha256), completedAt: excluded(uploads.completedAt) },
+    });
   return row;
 }
 
+/** The value an `ON CONFLICT ... DO UPDATE` was going to insert into `column`. */
+const excluded = (column: AnyColumn) => sql`excluded.${sql.identifier(column.name)}`;
+
 async function insertUpload(env: Env, row: UploadRow) {
-  await env.DB.prepare(
-    `INSERT INTO uploads (id, tenant, name, content_type, status, size, sha256, multipart_id, created_at, completed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(row.id, row.tenant, row.name, row.contentType, row.status, row.size, row.sha256, row.multipartId, row.createdAt, row.completedAt)
-    .run();
+  await database(env).insert(uploads).values(row);
 }
 
 export async function startMultipart(env: Env, tenant: string, meta: { name: string; contentType: string }): Promise<UploadRow> {
@@ -212,11 +201,10 @@ export async function completeMultipart(env: Env, row: UploadRow, parts: R2Uploa
   }
   const sha256 = await hashObject(env, object.key);
   const now = Date.now();
-  await env.DB.prepare(
-    `UPDATE uploads SET status = 'stored', size = ?, sha256 = ?, multipart_id = NULL, completed_at = ? WHERE id = ? AND status = 'uploading'`,
-  )
-    .bind(object.size, sha256, now, row.id)
-    .run();
+  await database(env)
+    .update(uploads)
+    .set({ status: "stored", size: object.size, sha256, multipartId: null, completedAt: now })
+    .where(and(eq(uploads.id, row.id), eq(uploads.status, "uploading")));
   return { ...row, status: "stored", size: object.size, sha256, multipartId: null, completedAt: now };
 }
 
@@ -231,14 +219,14 @@ export async function deleteUpload(env: Env, row: UploadRow): Promise<void> {
   } else {
     await env.BUCKET.delete(uploadKey(row.tenant, row.id));
   }
-  await env.DB.prepare("DELETE FROM uploads WHERE id = ?").bind(row.id).run();
+  await database(env).delete(uploads).where(eq(uploads.id, row.id));
 }
 
 export async function listUploads(env: Env, tenant: string, before: string | null, limit: number): Promise<UploadRow[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT ${COLUMNS} FROM uploads WHERE tenant = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
-  )
-    .bind(tenant, before, limit)
-    .all<UploadRow>();
-  return results;
+  return database(env)
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.tenant, tenant), before === null ? undefined : lt(uploads.id, before)))
+    .orderBy(desc(uploads.id))
+    .limit(limit);
 }

@@ -6,7 +6,9 @@ import { ProgressRelay } from "../engine/progress-relay";
 import { newId } from "../engine/ids";
 import { type AttemptHooks, type AttemptResult, runAttempt } from "../engine/run-attempt";
 import { type SettleInput, settle } from "../engine/settle";
+import { eq } from "drizzle-orm";
 import { database } from "../db/client";
+import { jobs } from "../db/schema";
 import { claimRetry } from "../engine/store/claim";
 import { checkpoints, stepStatements } from "../engine/store/steps";
 import { writeProgress } from "../engine/store/watch";
@@ -155,19 +157,19 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
   }
 
   private async loadJob(jobId: string): Promise<DurableJobSnapshot> {
-    const row = await this.env.DB.prepare(
-      `SELECT tenant, type, input, attempts AS attempt, max_attempts AS maxAttempts, timeout_ms AS timeoutMs,
-              coalesce(backoff, '{}') AS backoff, priority, watched, gated FROM jobs WHERE id = ?`,
-    )
-      .bind(jobId)
-      .first<DurableJobSnapshot>();
+    const { tenant, type, input, attempts: attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated } = jobs;
+    const row = await database(this.env)
+      .select({ tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated })
+      .from(jobs)
+      .where(eq(jobs.id, jobId))
+      .get();
     if (!row) throw new NonRetryableError(`job ${jobId} not found`);
     return row;
   }
 
   private async claimNext(jobId: string, series: number) {
     const token = newId("claim");
-    const claimed = await claimRetry(rawSql(this.env.DB), this.env.DB, jobId, series, token, Date.now());
+    const claimed = await claimRetry(database(this.env), jobId, series, token, Date.now());
     if (claimed?.watched) await publish(this.env, jobId, [{ type: "status", status: "running", attempt: claimed.attempt }]);
     return claimed ? { ...claimed, token } : null;
   }

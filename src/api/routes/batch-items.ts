@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { batchItems, jobs } from "../../db/schema";
 import { iso } from "../../engine/job-view";
 import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { newRouter } from "../context";
@@ -36,31 +38,38 @@ const itemsRouteDef = createRoute({
   responses: { 200: jsonContent(listOf(BatchItemSchema, "BatchItemList"), "A page"), ...errorResponses(400, 401, 403, 404) },
 });
 
-interface ItemRow {
-  idx: number;
-  status: "pending" | "succeeded" | "failed" | "cancelled";
-  input: string;
-  result: string | null;
-  error: string | null;
-  attempts: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
+/** The fields of a batch item the route shows. */
+const ITEM_FIELDS = {
+  idx: batchItems.idx,
+  status: batchItems.status,
+  input: batchItems.input,
+  result: batchItems.result,
+  error: batchItems.error,
+  attempts: batchItems.attempts,
+  startedAt: batchItems.startedAt,
+  finishedAt: batchItems.finishedAt,
+};
+type ItemRow = Pick<typeof batchItems.$inferSelect, keyof typeof ITEM_FIELDS>;
 
 const isCursor = cursorWith("i", "number");
 
 export const batchItemsApi = newRouter().openapi(itemsRouteDef, async (c) => {
   const { id } = c.req.valid("param");
   const { status, limit, cursor } = c.req.valid("query");
-  const job = await c.env.DB.prepare("SELECT type FROM jobs WHERE id = ? AND tenant = ?").bind(id, c.get("principal").tenant).first<{ type: string }>();
+  const db = c.get("db");
+  const job = await db
+    .select({ type: jobs.type })
+    .from(jobs)
+    .where(and(eq(jobs.id, id), eq(jobs.tenant, c.get("principal").tenant)))
+    .get();
   if (!job || job.type !== "batch") throw notFound(`batch job ${id}`);
   const after = cursor ? decodeCursor(cursor, isCursor).i : -1;
-  const { results } = await c.env.DB.prepare(
-    `SELECT idx, status, input, result, error, attempts, started_at AS startedAt, finished_at AS finishedAt FROM batch_items
-     WHERE job_id = ?1 AND idx > ?2 AND (?3 IS NULL OR status = ?3) ORDER BY idx LIMIT ?4`,
-  )
-    .bind(id, after, status ?? null, limit + 1)
-    .all<ItemRow>();
+  const results: ItemRow[] = await db
+    .select(ITEM_FIELDS)
+    .from(batchItems)
+    .where(and(eq(batchItems.jobId, id), gt(batchItems.idx, after), status ? eq(batchItems.status, status) : undefined))
+    .orderBy(asc(batchItems.idx))
+    .limit(limit + 1);
   const view = (r: ItemRow) => ({
     index: r.idx,
     status: r.status,

@@ -1,4 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { type SQL, and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { datasetRows, datasets } from "../../db/schema";
 import { DatasetSchemaSchema } from "../../datasets/fields";
 import { iso } from "../../engine/job-view";
 import { DATASET_NAME } from "../../jobs/bulk-import";
@@ -58,15 +61,18 @@ const deleteRouteDef = createRoute({
   responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 });
 
-interface DatasetRowRecord {
-  name: string;
-  schema: string;
-  rows: number;
-  createdAt: number;
-  updatedAt: number;
-}
+/** A dataset with the count of its rows, as the list and get routes read it. */
+const DATASET_FIELDS = {
+  name: datasets.name,
+  schema: datasets.schema,
+  createdAt: datasets.createdAt,
+  updatedAt: datasets.updatedAt,
+  rows: sql<number>`(SELECT count(*) FROM ${datasetRows} WHERE ${datasetRows.tenant} = ${datasets.tenant} AND ${datasetRows.dataset} = ${datasets.name})`,
+};
 
-const toDataset = (r: DatasetRowRecord) => ({
+type DatasetWithCount = Pick<typeof datasets.$inferSelect, "name" | "schema" | "createdAt" | "updatedAt"> & { rows: number };
+
+const toDataset = (r: DatasetWithCount) => ({
   name: r.name,
   schema: JSON.parse(r.schema),
   rows: r.rows,
@@ -74,8 +80,8 @@ const toDataset = (r: DatasetRowRecord) => ({
   updatedAt: iso(r.updatedAt),
 });
 
-const DATASET_SELECT = `SELECT d.name, d.schema, d.created_at AS createdAt, d.updated_at AS updatedAt,
-  (SELECT count(*) FROM dataset_rows r WHERE r.tenant = d.tenant AND r.dataset = d.name) AS rows FROM datasets d`;
+const selectDatasets = (db: Database, ...where: (SQL | undefined)[]) =>
+  db.select(DATASET_FIELDS).from(datasets).where(and(...where));
 
 const isKeyCursor = cursorWith("k", "string");
 
@@ -83,14 +89,14 @@ export const datasetsApi = newRouter()
   .openapi(listRouteDef, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, isKeyCursor).k : null;
-    const { results } = await c.env.DB.prepare(`${DATASET_SELECT} WHERE d.tenant = ?1 AND (?2 IS NULL OR d.name > ?2) ORDER BY d.name LIMIT ?3`)
-      .bind(c.get("principal").tenant, after, limit + 1)
-      .all<DatasetRowRecord>();
+    const results = await selectDatasets(c.get("db"), eq(datasets.tenant, c.get("principal").tenant), after === null ? undefined : gt(datasets.name, after))
+      .orderBy(asc(datasets.name))
+      .limit(limit + 1);
     return c.json(pageOf(results, limit, toDataset, (r) => ({ k: r.name })), 200);
   })
   .openapi(getRouteDef, async (c) => {
     const { name } = c.req.valid("param");
-    const row = await c.env.DB.prepare(`${DATASET_SELECT} WHERE d.tenant = ? AND d.name = ?`).bind(c.get("principal").tenant, name).first<DatasetRowRecord>();
+    const row = await selectDatasets(c.get("db"), eq(datasets.tenant, c.get("principal").tenant), eq(datasets.name, name)).get();
     if (!row) throw notFound(`dataset ${name}`);
     return c.json(toDataset(row), 200);
   })
@@ -98,15 +104,26 @@ export const datasetsApi = newRouter()
     const { name } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
     const tenant = c.get("principal").tenant;
-    const exists = await c.env.DB.prepare("SELECT 1 FROM datasets WHERE tenant = ? AND name = ?").bind(tenant, name).first();
+    const db = c.get("db");
+    const exists = await db
+      .select({ name: datasets.name })
+      .from(datasets)
+      .where(and(eq(datasets.tenant, tenant), eq(datasets.name, name)))
+      .get();
     if (!exists) throw notFound(`dataset ${name}`);
     const after = cursor ? decodeCursor(cursor, isKeyCursor).k : null;
-    const { results } = await c.env.DB.prepare(
-      `SELECT key, source_row AS sourceRow, job_id AS jobId, data, updated_at AS updatedAt FROM dataset_rows
-       WHERE tenant = ?1 AND dataset = ?2 AND (?3 IS NULL OR key > ?3) ORDER BY key LIMIT ?4`,
-    )
-      .bind(tenant, name, after, limit + 1)
-      .all<{ key: string; sourceRow: number; jobId: string; data: string; updatedAt: number }>();
+    const results = await db
+      .select({
+        key: datasetRows.key,
+        sourceRow: datasetRows.sourceRow,
+        jobId: datasetRows.jobId,
+        data: datasetRows.data,
+        updatedAt: datasetRows.updatedAt,
+      })
+      .from(datasetRows)
+      .where(and(eq(datasetRows.tenant, tenant), eq(datasetRows.dataset, name), after === null ? undefined : gt(datasetRows.key, after)))
+      .orderBy(asc(datasetRows.key))
+      .limit(limit + 1);
     return c.json(
       pageOf(results, limit, (r) => ({ ...r, data: JSON.parse(r.data), updatedAt: iso(r.updatedAt) }), (r) => ({ k: r.key })),
       200,
@@ -115,10 +132,11 @@ export const datasetsApi = newRouter()
   .openapi(deleteRouteDef, async (c) => {
     const { name } = c.req.valid("param");
     const tenant = c.get("principal").tenant;
-    const [, deleted] = await c.env.DB.batch([
-      c.env.DB.prepare("DELETE FROM dataset_rows WHERE tenant = ? AND dataset = ?").bind(tenant, name),
-      c.env.DB.prepare("DELETE FROM datasets WHERE tenant = ? AND name = ? RETURNING name").bind(tenant, name),
+    const db = c.get("db");
+    const [, deleted] = await db.batch([
+      db.delete(datasetRows).where(and(eq(datasetRows.tenant, tenant), eq(datasetRows.dataset, name))),
+      db.delete(datasets).where(and(eq(datasets.tenant, tenant), eq(datasets.name, name))).returning({ name: datasets.name }),
     ]);
-    if ((deleted?.results ?? []).length === 0) throw notFound(`dataset ${name}`);
+    if (deleted.length === 0) throw notFound(`dataset ${name}`);
     return c.body(null, 204);
   });

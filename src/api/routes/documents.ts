@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DOCUMENT_COLUMNS, type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { documents } from "../../db/schema";
+import { type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
 import { newId } from "../../engine/ids";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { IdParam, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
@@ -183,15 +185,22 @@ export const documentsApi = newRouter()
     const meta = Object.entries(rest).filter(([k]) => k.startsWith("meta.")).map(([k, v]) => [k.slice(5), v] as const);
     const unknown = Object.keys(rest).filter((k) => !k.startsWith("meta.") || !/^meta\.[A-Za-z0-9_]{1,64}$/.test(k));
     if (unknown.length > 0) throw new ApiError(400, "validation_failed", `unknown query parameters: ${unknown.join(", ")}`);
-    const where = ["tenant = ?"];
-    const binds: unknown[] = [c.get("principal").tenant];
-    if (collection) (where.push("collection = ?"), binds.push(collection));
-    if (status) (where.push("status = ?"), binds.push(status));
-    for (const [field, value] of meta) (where.push(`CAST(metadata->>'$.${field}' AS TEXT) = ?`), binds.push(value));
-    if (cursor) (where.push("id < ?"), binds.push(decodeCursor(cursor, isIdCursor).id));
-    const { results } = await c.env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-      .bind(...binds, limit + 1)
-      .all<DocumentRow>();
+    const results = await c
+      .get("db")
+      .select()
+      .from(documents)
+      .where(
+        and(
+          eq(documents.tenant, c.get("principal").tenant),
+          collection ? eq(documents.collection, collection) : undefined,
+          status ? eq(documents.status, status) : undefined,
+          // The field names were checked above (letters, digits and _), so they can be part of the JSON path.
+          ...meta.map(([field, value]) => sql`CAST(${documents.metadata}->>${sql.raw(`'$.${field}'`)} AS TEXT) = ${value}`),
+          cursor ? lt(documents.id, decodeCursor(cursor, isIdCursor).id) : undefined,
+        ),
+      )
+      .orderBy(desc(documents.id))
+      .limit(limit + 1);
     return c.json(pageOf(results, limit, toDocument, (r) => ({ id: r.id })), 200);
   })
   .openapi(getRouteDef, async (c) => {
@@ -210,9 +219,12 @@ export const documentsApi = newRouter()
   .openapi(deleteBatchRouteDef, async (c) => {
     const { ids } = c.req.valid("json");
     const tenant = c.get("principal").tenant;
-    const { results } = await c.env.DB.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))`)
-      .bind(tenant, JSON.stringify(ids))
-      .all<DocumentRow>();
+    // The ids go in as one JSON parameter: D1 binds at most 100 per statement.
+    const results = await c
+      .get("db")
+      .select()
+      .from(documents)
+      .where(and(eq(documents.tenant, tenant), sql`${documents.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`));
     await deleteDocuments(c.env, results);
     const found = new Set(results.map((r) => r.id));
     return c.json({ deleted: results.length, missing: ids.filter((id) => !found.has(id)) }, 200);

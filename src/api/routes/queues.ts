@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { and, eq, isNull, sql as drizzleSql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { lanes } from "../../db/schema";
+import { jobs, lanes } from "../../db/schema";
 import { rawSql } from "../../db/raw";
 import { redispatch } from "../../engine/dispatch";
 import { PRIORITIES, type Priority } from "../../engine/lanes";
@@ -106,10 +107,12 @@ export const queuesApi = newRouter()
     const db = c.get("db");
     await setPaused(db, lane, false);
     const now = Date.now();
-    const { results: parked } = await rawSql(c.env.DB)`
-      SELECT id, priority, run_at AS runAt FROM jobs
-      WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND priority = ${lane}
-      LIMIT ${RESUME_DISPATCH_LIMIT}`.all<{ id: string; priority: Priority; runAt: number }>();
+    const parked = await db
+      .select({ id: jobs.id, priority: jobs.priority, runAt: jobs.runAt })
+      .from(jobs)
+      // The statuses are literal, as in the partial indexes' conditions, so the planner can use them.
+      .where(and(drizzleSql`${jobs.status} IN ('queued', 'retrying')`, isNull(jobs.dispatchDueAt), eq(jobs.priority, lane)))
+      .limit(RESUME_DISPATCH_LIMIT);
     await redispatch(c.env, parked, now);
     return c.json({ lane, paused: false }, 200);
   });

@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
+import { and, desc, eq, lt } from "drizzle-orm";
+import { reportVersions, reports } from "../../db/schema";
 import { importArchive } from "../../reports/archive";
 import { exportArchive } from "../../reports/archive-export";
 import { blobKey } from "../../reports/blobs";
 import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
-import { REPORT_COLUMNS, type ReportRow, VERSION_COLUMNS, type VersionRow, storeVersion } from "../../reports/store";
+import { type ReportRow, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
 import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams } from "../../schemas/report";
@@ -220,12 +222,14 @@ export const reportsApi = newRouter()
     const { limit, cursor } = c.req.valid("query");
     const tenant = c.get("principal").tenant;
     const after = cursor ? decodeCursor(cursor, isIdCursor).id : null;
-    const { results } = await c.env.DB.prepare(
-      `SELECT ${REPORT_COLUMNS} FROM reports r WHERE r.tenant = ?1 AND (?2 IS NULL OR r.id < ?2) ORDER BY r.id DESC LIMIT ?3`,
-    )
-      .bind(tenant, after, limit + 1)
-      .all<ReportRow>();
-    return c.json(pageOf(results, limit, toReport, (r) => ({ id: r.id })), 200);
+    const rows = await c
+      .get("db")
+      .select()
+      .from(reports)
+      .where(and(eq(reports.tenant, tenant), after === null ? undefined : lt(reports.id, after)))
+      .orderBy(desc(reports.id))
+      .limit(limit + 1);
+    return c.json(pageOf(rows, limit, toReport, (r) => ({ id: r.id })), 200);
   })
   .openapi(getRouteDef, async (c) => {
     const { id } = c.req.valid("param");
@@ -238,13 +242,14 @@ export const reportsApi = newRouter()
     const { limit, cursor } = c.req.valid("query");
     const report = await requireReport(c.env, c.get("principal").tenant, id);
     const before = cursor ? decodeCursor(cursor, isVersionCursor).v : null;
-    const { results } = await c.env.DB.prepare(
-      `SELECT ${VERSION_COLUMNS} FROM report_versions WHERE report_id = ?1 AND (?2 IS NULL OR version < ?2)
-       ORDER BY version DESC LIMIT ?3`,
-    )
-      .bind(report.id, before, limit + 1)
-      .all<VersionRow>();
-    return c.json(pageOf(results, limit, toVersion, (v) => ({ v: v.version })), 200);
+    const rows = await c
+      .get("db")
+      .select()
+      .from(reportVersions)
+      .where(and(eq(reportVersions.reportId, report.id), before === null ? undefined : lt(reportVersions.version, before)))
+      .orderBy(desc(reportVersions.version))
+      .limit(limit + 1);
+    return c.json(pageOf(rows, limit, toVersion, (v) => ({ v: v.version })), 200);
   })
   .openapi(contentRouteDef, async (c) => {
     const { id, n } = c.req.valid("param");

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { fieldList } from "../../db/columns";
 import { rawSql, rowsOf } from "../../db/raw";
+import { housekeeping, tenantSettings } from "../../db/schema";
 import { iso } from "../../engine/job-view";
 import { DEFAULT_JOB_RETENTION_DAYS } from "../../housekeeping/jobs";
 import { errorResponses, jsonContent } from "../../schemas/common";
@@ -50,6 +52,12 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
 }
 
+/** What housekeeping has done for a tenant, and the retention it works to. */
+const RETENTION = fieldList(tenantSettings, ["jobRetentionDays"], "s");
+const HOUSEKEEPING = fieldList(housekeeping, ["jobsDeleted", "lastRunAt", "lastDeleted"], "h");
+type Housekeeping = Pick<typeof tenantSettings.$inferSelect, "jobRetentionDays"> &
+  Pick<typeof housekeeping.$inferSelect, "jobsDeleted" | "lastRunAt" | "lastDeleted">;
+
 const toRecord = (rows: { key: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
 
 export const statsApi = newRouter().openapi(statsRoute, async (c) => {
@@ -67,7 +75,7 @@ export const statsApi = newRouter().openapi(statsRoute, async (c) => {
     sql`
       SELECT status, count(*) AS n FROM jobs WHERE tenant = ${tenant} AND finished_at >= ${since} GROUP BY status`,
     sql`
-      SELECT s.job_retention_days AS retentionDays, h.jobs_deleted AS jobsDeleted, h.last_run_at AS lastRunAt, h.last_deleted AS lastDeleted
+      SELECT ${RETENTION}, ${HOUSEKEEPING}
       FROM (SELECT ${tenant} AS tenant) t
       LEFT JOIN tenant_settings s ON s.tenant = t.tenant LEFT JOIN housekeeping h ON h.tenant = t.tenant`,
   ]);
@@ -75,8 +83,8 @@ export const statsApi = newRouter().openapi(statsRoute, async (c) => {
   const [byStatus, byType, byPriority] = [0, 1, 2].map((i) => rowsOf<Count>(results, i));
   const durations = rowsOf<{ d: number }>(results, 3);
   const lastHour = rowsOf<{ status: string; n: number }>(results, 4);
-  type Housekeeping = Record<"retentionDays" | "jobsDeleted" | "lastRunAt" | "lastDeleted", number | null>;
-  const [kept] = rowsOf<Housekeeping>(results, 5);
+  // A tenant without settings or housekeeping rows reads nulls from the left joins.
+  const [kept] = rowsOf<{ [K in keyof Housekeeping]: Housekeeping[K] | null }>(results, 5);
   const statusCounts = toRecord(byStatus!);
   const completed = statusCounts.completed ?? 0;
   const failed = statusCounts.failed ?? 0;
@@ -94,7 +102,7 @@ export const statsApi = newRouter().openapi(statsRoute, async (c) => {
       durationMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), sample: sorted.length },
       lastHour: { completed: hourCompleted, failed: hourFailed, perMinute: (hourCompleted + hourFailed) / 60 },
       housekeeping: {
-        retentionDays: kept?.retentionDays ?? DEFAULT_JOB_RETENTION_DAYS,
+        retentionDays: kept?.jobRetentionDays ?? DEFAULT_JOB_RETENTION_DAYS,
         jobsDeleted: kept?.jobsDeleted ?? 0,
         lastRunAt: kept?.lastRunAt == null ? null : iso(kept.lastRunAt),
         lastDeleted: kept?.lastDeleted ?? 0,

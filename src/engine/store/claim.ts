@@ -1,4 +1,7 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
 import { type RawSql, rowsOf } from "../../db/raw";
+import { attempts, jobs } from "../../db/schema";
 import { CLAIMED_LIST, type ClaimedJob } from "./columns";
 import { GATED_ADMISSION, throttleDefaults } from "./gates";
 
@@ -44,18 +47,32 @@ export async function claim(db: D1Database, ids: string[], token: string, now: n
 }
 
 /** retrying -> running for a durable job's next attempt, taken by its own Workflow after the backoff. */
-export async function claimRetry(sql: RawSql, db: D1Database, jobId: string, series: number, token: string, now: number) {
-  const results = await db.batch([
-    sql`
-      UPDATE jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = ${now}, claim_token = ${token}
-      WHERE id = ${jobId} AND series = ${series} AND status = 'retrying'
-      RETURNING attempts AS attempt, watched`,
-    sql`
-      INSERT INTO attempts (job_id, series, attempt, started_at, outcome)
-      SELECT id, series, attempts, ${now}, 'running' FROM jobs WHERE id = ${jobId} AND claim_token = ${token}
-      ON CONFLICT DO NOTHING`,
+export async function claimRetry(db: Database, jobId: string, series: number, token: string, now: number) {
+  const [claimed] = await db.batch([
+    db
+      .update(jobs)
+      .set({ status: "running", attempts: sql`${jobs.attempts} + 1`, heartbeatAt: now, claimToken: token })
+      .where(and(eq(jobs.id, jobId), eq(jobs.series, series), eq(jobs.status, "retrying")))
+      .returning({ attempt: jobs.attempts, watched: jobs.watched }),
+    db
+      .insert(attempts)
+      .select(
+        db
+          .select({
+            jobId: jobs.id,
+            series: jobs.series,
+            attempt: jobs.attempts,
+            startedAt: sql<number>`${now}`.as("started_at"),
+            finishedAt: sql<null>`NULL`.as("finished_at"),
+            outcome: sql<"running">`'running'`.as("outcome"),
+            error: sql<null>`NULL`.as("error"),
+          })
+          .from(jobs)
+          .where(and(eq(jobs.id, jobId), eq(jobs.claimToken, token))),
+      )
+      .onConflictDoNothing(),
   ]);
-  return rowsOf<{ attempt: number; watched: number }>(results, 0)[0];
+  return claimed[0];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { jobDefinitions } from "../../jobs/index";
+import { DISPATCHABLE } from "./columns";
 import { dispatchOrLeaveToSweeper } from "../dispatch";
 import type { Priority } from "../lanes";
 
@@ -111,7 +112,7 @@ export function holdBackStatements(db: D1Database, ids: string, now: number) {
           AND ${throttledOnly})
       UPDATE jobs SET run_at = max(coalesce(held.at, ?2 + 1000), ?2 + 1), dispatch_due_at = max(coalesce(held.at, ?2 + 1000), ?2 + 1)
       FROM held WHERE jobs.id = held.id
-      RETURNING jobs.id AS id, jobs.priority AS priority, jobs.run_at AS runAt`).bind(ids, now, throttleDefaults()),
+      RETURNING ${DISPATCHABLE.text}`).bind(ids, now, throttleDefaults()),
   ];
 }
 
@@ -134,7 +135,7 @@ export function promoteStatement(db: D1Database, ids: string[], now: number) {
       JOIN jobs j ON j.tenant = t.tenant AND j.gated = 1
       WHERE j.dispatch_due_at IS NULL AND ${WAITING("j")}`)}
     UPDATE jobs SET dispatch_due_at = ?2 WHERE id IN (SELECT id FROM admitted) AND dispatch_due_at IS NULL
-    RETURNING id, priority, run_at AS runAt`)
+    RETURNING ${DISPATCHABLE.text}`)
     .bind(JSON.stringify(ids), now, throttleDefaults());
 }
 

@@ -1,6 +1,6 @@
 import { getTableColumns } from "drizzle-orm";
 import type { Principal } from "../../auth/principal";
-import { rawSql } from "../../db/raw";
+import { SqlText, rawSql } from "../../db/raw";
 import { jobs } from "../../db/schema";
 import { jsonChunks, withoutNulls } from "../json-chunks";
 import { ADMITTED } from "../rate-limits";
@@ -11,6 +11,9 @@ import { type JobRow, jobFields } from "./columns";
  * The submit arrow (-> queued): job rows go in as one JSON parameter per chunk, read with
  * `jsonb_each` (D1 allows 100 bound parameters per statement).
  */
+
+/** What an insert answers of each job it wrote (or merged into). */
+const INSERTED = new SqlText(jobFields(["id", "debounceKey"]));
 
 /** Every column of a job row, named as `JobRow` names them. */
 export const JOB_COLUMNS = jobFields(Object.keys(getTableColumns(jobs)) as (keyof JobRow)[]);
@@ -96,9 +99,9 @@ export function insertStatements(db: D1Database, principal: Principal, rows: Pre
   const plain = jsonChunks(rows.filter((r) => !r.debounceKey).map(insertFields));
   const debounced = jsonChunks(rows.filter((r) => r.debounceKey).map(insertFields));
   const inserts = [
-    ...plain.map((chunk) => bind(`${insertJobs(ADMITTED)} ON CONFLICT DO NOTHING RETURNING id, debounce_key AS debounceKey`, chunk)),
+    ...plain.map((chunk) => bind(`${insertJobs(ADMITTED)} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk)),
     ...debounced.map((chunk) =>
-      bind(`${insertJobs(`(${ADMITTED} OR ${MERGES})`)} ${DEBOUNCE_MERGE} ON CONFLICT DO NOTHING RETURNING id, debounce_key AS debounceKey`, chunk),
+      bind(`${insertJobs(`(${ADMITTED} OR ${MERGES})`)} ${DEBOUNCE_MERGE} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk),
     ),
   ];
   const sql = rawSql(db);
