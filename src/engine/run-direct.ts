@@ -14,6 +14,8 @@ export const HEARTBEAT_MS = 1_000;
  * the others that finish meanwhile: no job waits for a slower one of its batch.
  */
 export const SETTLE_SOON_MS = 10;
+/** While attempts keep finishing, their settle waits for the burst to end, but no longer than this. */
+const SETTLE_BURST_MS = 50;
 const SETTLE_FAILED_RETRY_SECONDS = 5;
 const MAX_LOGS_PER_ATTEMPT = 1_000;
 
@@ -43,6 +45,9 @@ class DirectRun {
   private finished: SettleInput[] = [];
   private logs: LogEntry[] = [];
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the oldest attempt not yet settled finished, and when the latest did. */
+  private pendingSince = 0;
+  private lastFinish = 0;
   private readonly settling: Promise<void>[] = [];
 
   constructor(
@@ -102,13 +107,25 @@ class DirectRun {
     };
   }
 
-  /** While others still run, a finished attempt is settled shortly; the last ones at the end. */
+  /**
+   * While others still run, a finished attempt is settled shortly, with the others of its burst
+   * (a batch of quick jobs finishing together is settled once); the last ones at the end.
+   */
   private settleSoon() {
+    this.lastFinish = Date.now();
     if (this.settleTimer !== undefined || this.running.size === 0) return;
-    this.settleTimer = setTimeout(() => {
+    this.pendingSince = this.lastFinish;
+    const fire = () => {
+      const now = Date.now();
+      const bursting = now - this.lastFinish < SETTLE_SOON_MS && now - this.pendingSince < SETTLE_BURST_MS;
+      if (bursting && this.running.size > 0) {
+        this.settleTimer = setTimeout(fire, SETTLE_SOON_MS);
+        return;
+      }
       this.settleTimer = undefined;
       this.settling.push(this.flush());
-    }, SETTLE_SOON_MS);
+    };
+    this.settleTimer = setTimeout(fire, SETTLE_SOON_MS);
   }
 
   private async flush() {

@@ -9,7 +9,7 @@ import { type Backoff, backoffDelay } from "./retry";
 import type { MovedJob } from "./store/columns";
 import { announcePromoted, promoteStatement } from "./store/gates";
 import { afterMoves } from "./store/moves";
-import { type LogEntry, type Settlement, logStatements, settleStatements } from "./store/settle";
+import { type LogEntry, type SettledRow, type Settlement, logStatements, settleStatements } from "./store/settle";
 
 export interface SettleInput {
   job: {
@@ -80,9 +80,9 @@ export async function settle(
   ]);
   if (gated.length > 0) await announcePromoted(env, results[results.length - 1]);
 
-  const moved = new Map<string, MovedJob>();
+  const moved = new Map<string, SettledRow>();
   jobUpdates.forEach((_, i) => {
-    for (const row of rowsOf<MovedJob>(results, i)) moved.set(row.id, row);
+    for (const row of rowsOf<SettledRow>(results, i)) moved.set(row.id, row);
   });
   const effective = settlements.filter((s) => moved.has(s.id));
   const priorities = new Map(inputs.map((i) => [i.job.id, { priority: i.job.priority as Priority, durable: i.job.durable }]));
@@ -91,6 +91,9 @@ export async function settle(
     .map((s) => ({ id: s.id, priority: priorities.get(s.id)!.priority, runAt: s.runAt! }));
   if (retries.length > 0) await dispatchOrLeaveToSweeper(env, retries, now);
   await publishHeldProgress(env, inputs, (id) => moved.get(id)?.watched === 1);
-  await afterMoves(env, [...moved.values()], now, { promoted: true });
+  const movedJobs: MovedJob[] = effective.map((s) => ({
+    id: s.id, status: s.status, attempts: s.attempt, watched: moved.get(s.id)!.watched, gated: 0, error: s.error,
+  }));
+  await afterMoves(env, movedJobs, now, { promoted: true });
   return effective;
 }

@@ -1,6 +1,14 @@
 import type { RawSql } from "../../db/raw";
 import { jsonChunks, withoutNulls } from "../json-chunks";
-import { MOVED_LIST } from "./columns";
+import { SqlText } from "../../db/raw";
+import { type JobRow, jobFields } from "./columns";
+
+/**
+ * What a settle answers of each job it moved: the rest of a `MovedJob` is the settlement itself
+ * (its slot is freed in the same batch). Kept short: a settle moves up to a thousand jobs.
+ */
+const SETTLED_LIST = new SqlText(jobFields(["id", "watched"]));
+export type SettledRow = Pick<JobRow, "id" | "watched">;
 
 /**
  * running -> completed|retrying|failed (settle), and what a running attempt writes on its way:
@@ -49,7 +57,7 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
         progress_message = coalesce(s.value->>'message', progress_message)
       FROM jsonb_each(${chunk}) AS s
       WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = s.value->>'token'
-      RETURNING ${MOVED_LIST}`,
+      RETURNING ${SETTLED_LIST}`,
   );
   const attemptUpdates = chunks.map(
     (chunk) => sql`
