@@ -61,8 +61,8 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   if (unclaimed.length > 0) {
     const unseen = await deferUnclaimed(env, sql, unclaimed, deliveries, lane, now);
     for (const id of unclaimed) {
-      // Waits grow with the message's age: a submit still writing shows up within moments, while a
-      // refused one (its message went out beside the write) never will.
+      // Waits grow with the message's age: a job whose write D1 does not show yet (a replica behind
+      // its primary) shows up within moments, while a deleted one never will.
       if (unseen.has(id)) deliveries.retry(id, Math.max(UNSEEN_RETRY_SECONDS, Math.ceil((now - deliveries.lastSentAt(id)) / 2_000)));
       else deliveries.ack(id);
     }
@@ -136,13 +136,13 @@ async function announceAgain(env: Env, messages: Message<unknown>[], lane: Prior
 const UNCLAIMED_FIELDS = ["id", "status", "durable", "runAt", "priority"] as const;
 const UNCLAIMED = new SqlText(jobFields(UNCLAIMED_FIELDS));
 
-/** How long a message may name a job that D1 does not show yet (its submit is still writing). */
+/** How long a message may name a job that D1 does not show yet (a read that lags the write). */
 const UNSEEN_JOB_PATIENCE_MS = 60_000;
 
 /**
  * Jobs that claimed nothing: duplicates, finished or cancelled jobs (dropped), jobs not yet due
  * (sent again with the remaining delay), jobs on a paused lane (parked until resume), and jobs not
- * in D1 yet (submits send their message while the row is being written: retried for a while).
+ * in D1 yet (messages go out after the write, but a read may lag it: retried for a while).
  * Returns the ids whose messages should be retried.
  */
 async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: Deliveries, lane: Priority | undefined, now: number) {
