@@ -6,7 +6,16 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * the API renders them as ISO-8601. Job ids are time-ordered, so "newest first" and
  * created-at ranges are both plain primary-key ranges.
  *
- * It is longer than 300 lines because it is the one-place schema: one commented table per block.
+ * It is longer than 300 lines because it is the one-place schema: one commented table per block,
+ * in this order:
+ * - jobs and what the job store writes beside them: jobs, job_tags, attempts, job_logs, job_steps,
+ *   dead_letters, lanes
+ * - keys: api_keys
+ * - reports: templates, reports, report_versions
+ * - files and data: uploads, datasets, dataset_rows, batch_items
+ * - tenants and time: tenant_settings, housekeeping, clock, schedules, schedule_runs,
+ *   rate_limit_rules, rate_limit_hits
+ * - documents: documents, document_chunks (with their FTS5 index, in the migrations)
  */
 export const jobs = sqliteTable(
   "jobs",

@@ -1,6 +1,6 @@
 import { type RawSql, SqlText, rawSql } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
-import { type Dispatchable, redispatch } from "./dispatch";
+import { type Dispatchable, dispatchOrLeaveToSweeper, redispatch } from "./dispatch";
 import type { Priority } from "./lanes";
 import { settle } from "./settle";
 import { DISPATCHABLE, type JobRow, jobColumn, jobFields } from "./store/columns";
@@ -102,7 +102,8 @@ async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<num
     const error = JSON.stringify({ name: "WorkflowLost", message: reason, retryable: true });
     const moved = await failLost(sql, env.DB, { id: job.id, series: job.series, error }, now);
     const requeued = moved.filter((m) => m.status === "queued");
-    await redispatch(env, requeued.map((m) => ({ id: m.id, priority: job.priority as Priority, runAt: now })), now);
+    // failLost recorded the message as due now: send it, or leave it overdue for the next sweep.
+    await dispatchOrLeaveToSweeper(env, requeued.map((m) => ({ id: m.id, priority: job.priority as Priority, runAt: now })), now);
     await afterMoves(env, moved, now);
     recovered += moved.length;
   }

@@ -1,11 +1,11 @@
-import { getTableColumns } from "drizzle-orm";
+import { allFields } from "../../db/columns";
 import type { Principal } from "../../auth/principal";
 import { SqlText, rawSql } from "../../db/raw";
 import { jobs } from "../../db/schema";
 import { jsonChunks, withoutNulls } from "../json-chunks";
 import { ADMITTED } from "../rate-limits";
 import type { PreparedJob } from "../submit";
-import { type JobRow, jobFields } from "./columns";
+import { jobFields } from "./columns";
 
 /**
  * The submit arrow (-> queued): job rows go in as one JSON parameter per chunk, read with
@@ -16,7 +16,7 @@ import { type JobRow, jobFields } from "./columns";
 const INSERTED = new SqlText(jobFields(["id", "debounceKey"]));
 
 /** Every column of a job row, named as `JobRow` names them. */
-export const JOB_COLUMNS = jobFields(Object.keys(getTableColumns(jobs)) as (keyof JobRow)[]);
+export const JOB_COLUMNS = allFields(jobs).text;
 
 /**
  * Inserts the rows of `?4` (a JSON chunk) if the caller's key (`?5`, `?6`) is live and `admitted`
