@@ -91,9 +91,10 @@ export const TAKE_OVER_AFTER_MS = 250;
 const TAKE_OVER_LIMIT = 100;
 
 /**
- * While this invocation's jobs run long, due direct jobs of its lane whose messages have not been
+ * While this invocation's jobs run long, due jobs of its lane whose messages have not been
  * delivered (a queue hands a consumer its next batch only when the last one is answered, so they
- * wait behind the slowest job) are claimed and run here, every TAKE_OVER_AFTER_MS: a tenant's
+ * wait behind the slowest job) are claimed and started here (direct ones run here, durable ones get
+ * their Workflow), every TAKE_OVER_AFTER_MS: a tenant's
  * slow jobs never hold up another's fast one. Their messages, when they come, find them taken.
  */
 async function takeOverWhile(env: Env, sql: RawSql, lane: Priority, own: Promise<void>, budget: number) {

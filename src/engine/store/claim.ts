@@ -79,14 +79,14 @@ export async function claimRetry(db: Database, jobId: string, series: number, to
  * Due jobs of a lane still waiting for their queue message, oldest first: a consumer whose own
  * jobs run long takes these itself, so no job waits behind a slow consumer batch for its message
  * to be delivered. Only jobs due for `minWaitMs` count: a job whose message is on its way is
- * left to it. Parked jobs (no message due) are not taken; their gates decide when they go. Only
- * direct jobs: a durable one needs no more than its message to get its Workflow started.
+ * left to it. Parked jobs (no message due) are not taken; their gates decide when they go, and
+ * neither are durable jobs asleep in their backoff: their Workflow claims their next attempt.
  */
 export async function dueWithoutConsumer(sql: RawSql, lane: string, now: number, minWaitMs: number, limit: number) {
   const { results } = await sql`
     SELECT id FROM jobs
     WHERE priority = ${lane} AND status IN ('queued', 'retrying') AND run_at <= ${now - minWaitMs}
-      AND dispatch_due_at IS NOT NULL AND durable = 0
+      AND dispatch_due_at IS NOT NULL AND NOT (status = 'retrying' AND durable = 1)
     ORDER BY run_at LIMIT ${limit}`.all<{ id: string }>();
   return results.map((r) => r.id);
 }
