@@ -51,6 +51,11 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/** A tenant quota refused the request: it would hold more than the quota allows. `code` names the quota. */
+export class QuotaExceededError extends DomainError {
+  override readonly name = "QuotaExceededError";
+}
+
 /** A rate limit refused the request; it may succeed once `retryAfterMs` has passed. */
 export class RateLimitedError extends DomainError {
   override readonly name = "RateLimitedError";
@@ -72,7 +77,8 @@ export type DomainErrorName =
   | "InvalidInputError"
   | "MalformedInputError"
   | "UnauthorizedError"
-  | "RateLimitedError";
+  | "RateLimitedError"
+  | "QuotaExceededError";
 
 /** Domain errors that no retry can cure: a job that throws one fails at once. */
 const PERMANENT: ReadonlySet<string> = new Set<DomainErrorName>([
@@ -81,6 +87,7 @@ const PERMANENT: ReadonlySet<string> = new Set<DomainErrorName>([
   "InvalidInputError",
   "MalformedInputError",
   "UnauthorizedError",
+  "QuotaExceededError",
 ]);
 
 export function isPermanentDomainError(name: string): boolean {

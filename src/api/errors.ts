@@ -31,6 +31,7 @@ const DOMAIN_STATUS = {
   MalformedInputError: 400,
   UnauthorizedError: 401,
   RateLimitedError: 429,
+  QuotaExceededError: 403,
 } as const satisfies Record<DomainErrorName, ContentfulStatusCode>;
 
 function fromDomainError(err: DomainError): ApiError {

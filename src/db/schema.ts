@@ -10,7 +10,7 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * in this order:
  * - jobs and what the job store writes beside them: jobs, job_tags, attempts, job_logs, job_steps,
  *   dead_letters, lanes
- * - keys: api_keys
+ * - keys and secrets: api_keys, secrets
  * - reports: templates, reports, report_versions
  * - files and data: uploads, datasets, dataset_rows, batch_items
  * - tenants and time: tenant_settings, housekeeping, clock, schedules, schedule_runs,
@@ -175,6 +175,25 @@ export const apiKeys = sqliteTable(
   (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenant, t.createdAt)],
 );
 
+/**
+ * A tenant's named secrets, encrypted at rest with AES-GCM under a key derived from the platform's
+ * SECRETS_KEY. The value is never returned by the API; job input refers to it as `{"$secret": name}`.
+ */
+export const secrets = sqliteTable(
+  "secrets",
+  {
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    /** base64 of the AES-GCM ciphertext (with its tag). */
+    ciphertext: text("ciphertext").notNull(),
+    /** base64 of the 12-byte nonce. */
+    iv: text("iv").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.name] })],
+);
+
 /** Report templates: a Liquid body and the variables it declares. Names are unique per tenant. */
 export const templates = sqliteTable(
   "templates",
@@ -312,6 +331,8 @@ export const tenantSettings = sqliteTable("tenant_settings", {
   jobRetentionDays: integer("job_retention_days"),
   /** At most this many of the tenant's jobs run at once; null means no tenant-wide limit. */
   concurrencyLimit: integer("concurrency_limit"),
+  /** JSON object of quota overrides set by the platform admin (keys as in `src/quotas/`); null means the defaults. */
+  quotas: text("quotas"),
   updatedAt: integer("updated_at").notNull(),
 });
 
@@ -378,6 +399,8 @@ export const scheduleRuns = sqliteTable(
     trigger: text("trigger", { enum: ["schedule", "catch_up", "manual"] }).notNull(),
     tenant: text("tenant").notNull(),
     jobId: text("job_id"),
+    /** Why no job was submitted for this instant (a rate limit or a quota refused it); null when one was. */
+    skippedReason: text("skipped_reason"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.scheduleId, t.instant] })],
