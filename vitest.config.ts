@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   // Inside workerd, against the real local D1, R2, Queues, Workflows and Durable Objects.
-  const workerd = () =>
+  const workerd = (bindings: Record<string, string> = {}) =>
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
@@ -12,14 +12,26 @@ export default defineConfig(async () => {
           ADMIN_API_KEY: "test-admin-key",
           // The tests run the clock's tick themselves; a live alarm would sweep under their feet.
           CLOCK_ARMS_ON_USE: "false",
+          // Outbound requests (src/outbound/): port 1 of loopback (nothing listens) is let through for the
+          // network-error test; no DNS check, as workerd tests have no resolver (the e2e tests run one);
+          // jobs.test is the host the tests call the API at.
+          OUTBOUND_ALLOW_HOSTS: "127.0.0.1:1",
+          OUTBOUND_DENY_HOSTS: "*.denied.example",
+          OUTBOUND_DNS_RESOLVER: "",
+          PLATFORM_HOSTS: "jobs.test",
           SIGNING_SECRET: "test-signing-secret",
+          SECRETS_KEY: "test-secrets-key",
           TEST_MIGRATIONS: migrations,
+          // `FUZZ_SEED=n npm test` replays the API fuzz test (test/worker/fuzz.test.ts) with another seed.
+          FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+          ...bindings,
         },
       },
     });
   // `npm run test:large` (LARGE=1): the large-file tests, in workerd too.
   const large = {
-    plugins: [workerd()],
+    // The 200 MB import holds about 1.05 million rows, more than a tenant's default quota of dataset rows.
+    plugins: [workerd({ QUOTA_DATASET_ROWS: "2000000" })],
     test: {
       name: "large",
       include: ["test/large/**/*.test.ts"],

@@ -1,6 +1,7 @@
 // `npm run bench`: measures the platform on the local runtime (wrangler dev) and prints a report.
 // Numbers only; nothing here asserts a speed.
 import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+import { reportBounds } from "./bounds.ts";
 
 const ADMIN = "bench-admin-key";
 /** Requests go out with a tenant's key, as an application's would (set in main). */
@@ -210,6 +211,7 @@ async function main() {
   if (wanted("throughput")) await onFreshServer(reportThroughput);
   if (wanted("fanout")) await onFreshServer(reportFanout);
   if (wanted("cost")) await reportCost();
+  if (wanted("bounds")) await onFreshServer((server) => reportBounds(server, ADMIN));
 }
 
 async function reportLatency(server: DevServer) {

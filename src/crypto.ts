@@ -17,9 +17,12 @@ export async function hmac(secret: string, message: string): Promise<string> {
   return base64Url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message))));
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const left = encoder.encode(a);
-  const right = encoder.encode(b);
-  if (left.byteLength !== right.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(left, right);
+/**
+ * Compares two secrets in time that depends on neither their contents nor their lengths: it
+ * compares their SHA-256 digests, which are always 32 bytes, so no early return on a length
+ * mismatch tells an attacker how long the secret is. Equal digests mean equal strings.
+ */
+export async function safeEqual(a: string, b: string): Promise<boolean> {
+  const [left, right] = await Promise.all([a, b].map((s) => crypto.subtle.digest("SHA-256", encoder.encode(s))));
+  return crypto.subtle.timingSafeEqual(left!, right!);
 }

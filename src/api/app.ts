@@ -1,8 +1,10 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { database } from "../db/client";
 import { metered } from "../engine/metering";
+import { bodyLimitFor, documentBodyLimits } from "./body-limits";
 import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
+import { limitBodies } from "./middleware/body-limit";
 import { batchItemsApi } from "./routes/batch-items";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
@@ -18,12 +20,23 @@ import { refreshApi } from "./routes/refresh";
 import { reportsApi } from "./routes/reports";
 import { schedulesApi } from "./routes/schedules";
 import { searchApi } from "./routes/search";
+import { secretsApi } from "./routes/secrets";
 import { settingsApi } from "./routes/settings";
 import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
 import { uploadsApi } from "./routes/uploads";
 
 const OPENAPI_PATH = "/api/v1/openapi.json";
+
+const DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "Edge Jobs API",
+    version: "1.0.0",
+    description: "Submit background jobs, watch their progress live, and operate the queues.",
+  },
+  security: [{ bearer: [] }],
+};
 
 /** Builds the HTTP API: one sub-app per resource, errors rendered in one place. */
 export function createApp() {
@@ -37,6 +50,8 @@ export function createApp() {
   app.onError(renderError);
   app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));
 
+  // Before any route authenticates or parses: a body past its route's limit costs no D1 read.
+  app.use("/api/v1/*", limitBodies({ limitFor: bodyLimitFor }));
   app.route("/api/v1/health", healthApi);
   app.use("/api/v1/jobs/batch", async function meterBatchSubmits(c, next) {
     if (c.env.USAGE_LOG !== "true") return next();
@@ -64,18 +79,11 @@ export function createApp() {
   app.route("/api/v1/documents", documentsApi);
   app.route("/api/v1/rate-limits", rateLimitsApi);
   app.route("/api/v1/refresh", refreshApi);
+  app.route("/api/v1/secrets", secretsApi);
   app.route("/api/v1", searchApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.doc31(OPENAPI_PATH, {
-    openapi: "3.1.0",
-    info: {
-      title: "Edge Jobs API",
-      version: "1.0.0",
-      description: "Submit background jobs, watch their progress live, and operate the queues.",
-    },
-    security: [{ bearer: [] }],
-  });
+  app.get(OPENAPI_PATH, (c) => c.json(documentBodyLimits(app.getOpenAPI31Document(DOCUMENT))));
   app.get("/docs", swaggerUI({ url: OPENAPI_PATH }));
   app.get("/", (c) => c.redirect("/docs"));
   return app;

@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { decodeJson, encodeJson } from "./base64url-json";
 import type { Principal } from "../auth/principal";
 import { hmac, safeEqual } from "../crypto";
@@ -5,13 +6,18 @@ import { hmac, safeEqual } from "../crypto";
 /** How long a watch token may be used to open (or re-open) a job's event stream. */
 export const EVENT_TOKEN_TTL_MS = 10 * 60_000;
 
-interface TokenClaims {
-  tenant: string;
-  jobId: string;
-  exp: number;
+/**
+ * What a watch token says. A token missing any claim (tokens minted before they named their key
+ * cannot be checked against revocation) or with one of the wrong type is refused, however well signed.
+ */
+const TokenClaimsSchema = z.object({
+  tenant: z.string().min(1),
+  jobId: z.string().min(1),
+  exp: z.number(),
   /** The key that minted the token, when it is stored in D1 (null for the env admin key): revoking it ends the token. */
-  keyId: string | null;
-}
+  keyId: z.string().min(1).nullable(),
+});
+type TokenClaims = z.infer<typeof TokenClaimsSchema>;
 
 /**
  * A browser cannot set headers on a websocket, so it watches with a short-lived token signed by
@@ -25,15 +31,15 @@ export async function signEventToken(secret: string, claims: TokenClaims): Promi
 export async function verifyEventToken(secret: string, token: string, now = Date.now()): Promise<TokenClaims | undefined> {
   const [payload, signature, ...rest] = token.split(".");
   if (!payload || !signature || rest.length > 0) return undefined;
-  if (!safeEqual(signature, await hmac(secret, payload))) return undefined;
+  if (!(await safeEqual(signature, await hmac(secret, payload)))) return undefined;
+  let decoded: unknown;
   try {
-    const claims = decodeJson(payload) as TokenClaims;
-    // Tokens minted before they named their key cannot be checked against revocation.
-    if (claims.keyId === undefined) return undefined;
-    return typeof claims.exp === "number" && claims.exp > now ? claims : undefined;
+    decoded = decodeJson(payload);
   } catch {
     return undefined;
   }
+  const claims = TokenClaimsSchema.safeParse(decoded);
+  return claims.success && claims.data.exp > now ? claims.data : undefined;
 }
 
 /** The id a token names its minting key by: only keys stored in D1 can be revoked. */

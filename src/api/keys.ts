@@ -28,7 +28,7 @@ export async function readKey(secret: string, key: string): Promise<KeyClaims | 
   const parts = key.slice(PREFIX.length).split(".");
   if (parts.length !== 3) return undefined;
   const [payload, random, signature] = parts as [string, string, string];
-  if (!safeEqual(signature, await hmac(secret, `${payload}.${random}`))) return undefined;
+  if (!(await safeEqual(signature, await hmac(secret, `${payload}.${random}`)))) return undefined;
   try {
     const raw = decodeJson(payload) as { i?: unknown; t?: unknown; s?: unknown };
     if (typeof raw.i !== "string" || typeof raw.t !== "string" || !Array.isArray(raw.s)) return undefined;

@@ -2,6 +2,7 @@ import { type AnyColumn, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { datasetRows, datasets } from "../db/schema";
 import { jsonChunks } from "../engine/json-chunks";
+import { assertDatasetRoom } from "../quotas/check";
 import type { DatasetSchema } from "./fields";
 
 /** A row of `dataset_rows` as drizzle reads it (`data` is JSON text). */
@@ -26,6 +27,7 @@ export async function defineDataset(env: Env, tenant: string, name: string, sche
 /** Inserts or replaces rows by key, in one D1 batch. */
 export async function upsertRows(env: Env, tenant: string, dataset: string, jobId: string, rows: DatasetRow[], now = Date.now()) {
   if (rows.length === 0) return;
+  await assertDatasetRoom(env, tenant, dataset, rows.map((r) => r.key));
   const statements = jsonChunks(rows.map((r) => ({ k: r.key, n: r.sourceRow, d: JSON.stringify(r.data) }))).map((chunk) =>
     env.DB.prepare(
       `INSERT INTO dataset_rows (tenant, dataset, key, data, source_row, job_id, updated_at)

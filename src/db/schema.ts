@@ -457,7 +457,12 @@ export const documents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("documents_tenant_collection").on(t.tenant, t.collection, t.id), index("documents_tenant_id").on(t.tenant, t.id)],
+  (t) => [
+    index("documents_tenant_collection").on(t.tenant, t.collection, t.id),
+    index("documents_tenant_id").on(t.tenant, t.id),
+    // Deleting a document keeps its upload while another document of the tenant still refers to it.
+    index("documents_tenant_upload").on(t.tenant, t.uploadId),
+  ],
 );
 
 /** Chunks of documents' text; `chunks_fts` (migration 0007) indexes their text for full-text search. */

@@ -1,3 +1,24 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The most chunks one document may have: the shared database holds every tenant's chunks, so one
+ * document cannot fill it. At the default chunk size that is about 40 million characters of text.
+ */
+export const MAX_CHUNKS_PER_DOCUMENT = 50_000;
+
+export const OVERLAP_RULE = "chunkOverlap must be less than half of chunkSize";
+
+/** How a document's text is cut: the fields wherever chunk options are accepted. */
+export const chunkOptionFields = {
+  chunkSize: z.number().int().min(100).max(20_000).default(1_000).describe(`Characters per chunk; a document may have at most ${MAX_CHUNKS_PER_DOCUMENT} chunks.`),
+  chunkOverlap: z.number().int().min(0).max(5_000).default(200).describe(`Characters shared by neighbouring chunks: ${OVERLAP_RULE}.`),
+};
+
+/** Whether chunk options keep to `OVERLAP_RULE`: with an overlap of half or more, chunks barely move on. */
+export function overlapAllowed(options: { chunkSize: number; chunkOverlap: number }): boolean {
+  return options.chunkOverlap * 2 < options.chunkSize;
+}
+
 /**
  * Cuts text into chunks of at most `size` characters, each starting `size - overlap` after the
  * previous one, with cuts moved back to whitespace where possible so words stay whole. Text can be
@@ -39,10 +60,22 @@ export class Chunker {
       this.buffer = "";
       return chunk ? [chunk] : [];
     }
-    let next = Math.max(1, end - this.overlap);
-    while (next > 1 && next < end && !/\s/.test(text[next - 1]!)) next--;
-    this.buffer = text.slice(next <= 0 ? end : next);
+    this.buffer = text.slice(this.nextStart(text, end));
     return chunk ? [chunk] : [];
+  }
+
+  /**
+   * Where the chunk after `text.slice(0, end)` starts: `overlap` before `end`, moved back to the
+   * start of a word, but by at most half the step, so every chunk moves the text well on even
+   * through long words; past that, forward to the next word, or at `end`.
+   */
+  private nextStart(text: string, end: number): number {
+    const nominal = Math.max(1, end - this.overlap);
+    if (nominal >= end) return end;
+    const startsWord = (i: number) => /\s/.test(text[i - 1]!);
+    for (let i = nominal; i >= Math.ceil(nominal / 2); i--) if (startsWord(i)) return i;
+    for (let i = nominal + 1; i < end; i++) if (startsWord(i)) return i;
+    return end;
   }
 }
 

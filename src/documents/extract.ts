@@ -22,12 +22,17 @@ export function kindOf(contentType: string, name: string): DocumentKind | null {
   return null;
 }
 
+/** The character a numeric reference names; U+FFFD, as HTML parsers give, for 0, a surrogate or past U+10FFFF. */
+function referencedCharacter(codePoint: number): string {
+  const isScalarValue = Number.isSafeInteger(codePoint) && codePoint > 0 && codePoint <= 0x10ffff && (codePoint < 0xd800 || codePoint > 0xdfff);
+  return isScalarValue ? String.fromCodePoint(codePoint) : "\uFFFD";
+}
+
 function decodeEntities(text: string): string {
   const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, code: string) => {
     if (code[0] === "#") {
-      const n = code[1] === "x" || code[1] === "X" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
-      return Number.isFinite(n) ? String.fromCodePoint(n) : whole;
+      return referencedCharacter(code[1] === "x" || code[1] === "X" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10));
     }
     return named[code.toLowerCase()] ?? whole;
   });

@@ -1,7 +1,8 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, notExists, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { documents } from "../db/schema";
+import { documentChunks, documents, uploads } from "../db/schema";
 import { iso } from "../engine/job-view";
+import { uploadKey } from "../uploads/store";
 
 /** A document as drizzle reads it from the `documents` table (`metadata` is JSON text). */
 export type DocumentRow = typeof documents.$inferSelect;
@@ -54,14 +55,28 @@ export async function setStatus(env: Env, id: string, status: DocumentStatus, ex
     .where(eq(documents.id, id));
 }
 
-/** Removes documents with their chunks (and so their index entries), extracted text and uploaded bytes. */
+/**
+ * Removes documents with their chunks (and so their index entries) and extracted text, and the
+ * uploads they were made from that no other document of the tenant still refers to.
+ */
 export async function deleteDocuments(env: Env, rows: DocumentRow[]): Promise<void> {
   if (rows.length === 0) return;
+  const db = database(env);
+  // The ids go in as one JSON parameter: D1 binds at most 100 per statement.
   const ids = JSON.stringify(rows.map((r) => r.id));
-  await env.DB.batch([
-    env.DB.prepare("DELETE FROM document_chunks WHERE document_id IN (SELECT value FROM json_each(?))").bind(ids),
-    env.DB.prepare("DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))").bind(ids),
-    env.DB.prepare("DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(rows.map((r) => r.uploadId))),
+  const uploadIds = JSON.stringify([...new Set(rows.map((r) => r.uploadId))]);
+  const stillReferred = db
+    .select({ id: documents.id })
+    .from(documents)
+    .where(and(eq(documents.tenant, uploads.tenant), eq(documents.uploadId, uploads.id)));
+  // One batch, so the last check sees these documents gone and no concurrent delete leaves an upload behind.
+  const [, , removedUploads] = await db.batch([
+    db.delete(documentChunks).where(sql`${documentChunks.documentId} IN (SELECT value FROM json_each(${ids}))`),
+    db.delete(documents).where(sql`${documents.id} IN (SELECT value FROM json_each(${ids}))`),
+    db
+      .delete(uploads)
+      .where(and(sql`${uploads.id} IN (SELECT value FROM json_each(${uploadIds}))`, notExists(stillReferred)))
+      .returning({ id: uploads.id, tenant: uploads.tenant }),
   ]);
   const segments: string[] = [];
   for (const r of rows) {
@@ -72,6 +87,6 @@ export async function deleteDocuments(env: Env, rows: DocumentRow[]): Promise<vo
       cursor = listed.truncated ? listed.cursor : undefined;
     } while (cursor);
   }
-  const keys = [...segments, ...rows.map((r) => `uploads/${r.tenant}/${r.uploadId}`)];
+  const keys = [...segments, ...removedUploads.map((u) => uploadKey(u.tenant, u.id))];
   for (let i = 0; i < keys.length; i += 1000) await env.BUCKET.delete(keys.slice(i, i + 1000));
 }

@@ -1,18 +1,19 @@
 import type { AttemptRow, JobRow } from "../db/client";
 import type { Job } from "../schemas/job";
+import { viewOfInput } from "../secrets/redact";
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 const parseOrNull = (text: string | null) => (text === null ? null : JSON.parse(text));
 
-/** A D1 job row as the API shows it. */
+/** A D1 job row as the API shows it: credentials given inline in its input's headers are redacted. */
 export function toJob(row: JobRow): Job {
   return {
     id: row.id,
     type: row.type,
     status: row.status,
     priority: row.priority,
-    input: JSON.parse(row.input),
+    input: viewOfInput(row.input),
     result: parseOrNull(row.result),
     error: parseOrNull(row.error),
     attempts: row.attempts,

@@ -1,10 +1,22 @@
 import type { JobContext, JobDefinition, LogLevel, ProgressDetail } from "../jobs/define";
 import { zodDetails } from "../errors";
+import { parseJobInput } from "../secrets/references";
+import { revealInput } from "../secrets/reveal";
+import { NO_SECRETS, type SecretScrubber } from "../secrets/scrub";
 import { AttemptTimeoutError, type ErrorInfo, NonRetryableError, describeError } from "./errors";
 
-/** Results live in the D1 row; bigger artefacts belong in R2. */
-export const MAX_RESULT_BYTES = 512 * 1024;
+/**
+ * Results live in the D1 row (D1 refuses rows over 2 MB); bigger artefacts belong in R2. Room for
+ * an `http.request` result holding the largest body it stores (1 MiB) with its headers.
+ */
+export const MAX_RESULT_BYTES = 1536 * 1024;
 const MAX_LOG_MESSAGE = 2_000;
+/**
+ * Job types that run each of their items through `runAttempt` with the item's own input: the
+ * secrets an item names are revealed in the item's attempt, never in the items stored as rows, so
+ * their own input is checked as at submit, with references standing in for strings.
+ */
+const REVEALED_PER_ITEM: ReadonlySet<string> = new Set(["batch"]);
 
 export interface AttemptSpec {
   id: string;
@@ -67,6 +79,8 @@ export async function runAttempt(
   };
   hooks.stoppable?.(stop);
   const timer = hooks.runnerKeepsTimeLimit ? undefined : setTimeout(() => stop(new AttemptTimeoutError(spec.timeoutMs)), spec.timeoutMs);
+  // Set once the input's secrets are revealed: every value the attempt writes goes through it.
+  let scrubber = NO_SECRETS;
 
   const ctx: JobContext = {
     jobId: spec.id,
@@ -80,29 +94,56 @@ export async function runAttempt(
       }
       return controller.signal;
     },
-    progress: (percent, detail = {}) => hooks.progress(clampPercent(percent), detail),
-    step: (name, fn) => hooks.step(name, fn),
-    sleep: (name, ms) => hooks.sleep(name, ms),
-    log: (message, level = "info") => hooks.log(level, String(message).slice(0, MAX_LOG_MESSAGE)),
+    progress: (percent, detail = {}) => hooks.progress(clampPercent(percent), scrubber.empty ? detail : scrubbedDetail(scrubber, detail)),
+    step: (name, fn) => hooks.step(scrubber.text(name), scrubber.empty ? fn : () => scrubbedStep(scrubber, fn)),
+    sleep: (name, ms) => hooks.sleep(scrubber.text(name), ms),
+    log: (message, level = "info") => hooks.log(level, scrubber.text(String(message)).slice(0, MAX_LOG_MESSAGE)),
   };
 
   try {
-    const parsed = definition.input.safeParse(JSON.parse(spec.input));
+    const input = await attemptInput(definition, spec, hooks.env);
+    scrubber = input.scrubber;
+    const { parsed } = input;
     if (!parsed.success) {
       const fields = zodDetails(parsed.error).map((d) => `${d.path}: ${d.message}`).join("; ");
       throw new NonRetryableError(`input does not match the job type's schema: ${fields}`);
     }
     const value = await Promise.race([definition.run(parsed.data, ctx), stopped]);
-    const result = JSON.stringify(value ?? null);
+    const result = scrubber.json(value);
     if (result.length > MAX_RESULT_BYTES) {
       throw new NonRetryableError(`result is ${result.length} bytes; at most ${MAX_RESULT_BYTES} (store bytes in R2)`);
     }
     return { ok: true, result };
   } catch (err) {
-    return { ok: false, error: describeError(err), timedOut: err === stopReason && err instanceof AttemptTimeoutError };
+    return { ok: false, error: scrubber.errorInfo(describeError(err)), timedOut: err === stopReason && err instanceof AttemptTimeoutError };
   } finally {
     clearTimeout(timer);
     // Work the job left behind (a fetch it did not await, say) learns that the attempt is over.
     if (controller && !controller.signal.aborted) controller.abort(new Error("attempt finished"));
   }
+}
+
+/** The attempt's input, parsed with its secrets revealed, and what takes them out of what it writes. */
+async function attemptInput(definition: JobDefinition, spec: AttemptSpec, env: Env) {
+  if (REVEALED_PER_ITEM.has(definition.type)) return { parsed: parseJobInput(definition.input, JSON.parse(spec.input)), scrubber: NO_SECRETS };
+  const { input, scrubber } = await revealInput(env, spec.tenant, spec.input);
+  return { parsed: definition.input.safeParse(input), scrubber };
+}
+
+function scrubbedDetail(scrubber: SecretScrubber, detail: ProgressDetail): ProgressDetail {
+  return {
+    ...(detail.stage === undefined ? {} : { stage: scrubber.text(detail.stage) }),
+    ...(detail.message === undefined ? {} : { message: scrubber.text(detail.message) }),
+  };
+}
+
+/** A step's value and error as its checkpoint records them: without the attempt's secrets. */
+async function scrubbedStep<T>(scrubber: SecretScrubber, fn: () => Promise<T>): Promise<T> {
+  let value: T;
+  try {
+    value = await fn();
+  } catch (err) {
+    throw scrubber.error(err);
+  }
+  return JSON.parse(scrubber.json(value)) as T;
 }

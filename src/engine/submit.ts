@@ -6,6 +6,9 @@ import { ConflictError, InvalidInputError, RateLimitedError, UnauthorizedError, 
 import { type JobDefinition, isDurable } from "../jobs/define";
 import { findJobDefinition } from "../jobs/index";
 import { MAX_TIMEOUT_MS, type SubmitJob } from "../schemas/job";
+import { assertLiveJobsRoom } from "../quotas/check";
+import { parseJobInput } from "../secrets/references";
+import { refuseUnknownSecrets } from "../secrets/store";
 import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
 import { JOB_COLUMNS, insertStatements } from "./store/insert";
 import { type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
@@ -54,7 +57,7 @@ export function prepareJobs(
       issues.push({ path: `${at}type`, message: `unknown job type "${request.type}"` });
       return undefined as never;
     }
-    const parsed = definition.input.safeParse(request.input);
+    const parsed = parseJobInput(definition.input, request.input);
     if (!parsed.success) {
       for (const detail of zodDetails(parsed.error)) {
         issues.push({ path: `${at}input${detail.path ? `.${detail.path}` : ""}`, message: detail.message });
@@ -168,6 +171,8 @@ export interface SubmitOutcome {
  * caller's key is live and that the rate limits admit the submission, and writes nothing if not.
  */
 export async function submitJobs(env: Env, principal: Principal, rows: PreparedJob[], now = Date.now()): Promise<SubmitOutcome> {
+  await refuseUnknownSecrets(env, principal.tenant, rows.map((row) => row.input));
+  await assertLiveJobsRoom(env, principal.tenant, rows);
   const batch = submissionBatch(env, principal, rows, now);
   // Messages go out only once the rows are written: a submission that the batch refuses (a revoked
   // key, a rate limit, a debounce clash) must not have announced anything.

@@ -2,6 +2,7 @@ import { type SQL, type Table, and, asc, count, eq, getTableColumns, gt, gte, lt
 import { database } from "../db/client";
 import { datasetRows, datasets, jobs, reports } from "../db/schema";
 import { iso } from "../engine/job-view";
+import { viewOfInput } from "../secrets/redact";
 
 export type ExportSource = "jobs" | "reports" | "dataset";
 export type ExportRecord = Record<string, unknown>;
@@ -100,7 +101,7 @@ export async function pageOf(env: Env, tenant: string, spec: SourceSpec, cursor:
       startedAt: isoOrNull(r.startedAt),
       finishedAt: isoOrNull(r.finishedAt),
       error: r.error === null ? null : (JSON.parse(r.error) as { message: string }).message,
-      input: JSON.parse(r.input),
+      input: viewOfInput(r.input),
       result: r.result === null ? null : JSON.parse(r.result),
     }));
     return { records, cursor: results.at(-1)?.id ?? null };

@@ -4,10 +4,11 @@ import { database } from "../db/client";
 import { documentChunks } from "../db/schema";
 import { NonRetryableError } from "../engine/errors";
 import { jsonChunks } from "../engine/json-chunks";
-import { Chunker } from "../documents/chunk";
+import { Chunker, MAX_CHUNKS_PER_DOCUMENT, OVERLAP_RULE, chunkOptionFields, overlapAllowed } from "../documents/chunk";
 import { ExtractionError, SegmentWriter, extractStored, kindOf } from "../documents/extract";
-import { findDocument, segmentKey, setStatus } from "../documents/store";
+import { type DocumentRow, findDocument, segmentKey, setStatus } from "../documents/store";
 import { uploadKey } from "../uploads/store";
+import { assertRoom } from "../quotas/check";
 import { defineJob } from "./define";
 
 /** JSON and PDF documents are parsed whole (the other kinds are read in pieces). */
@@ -16,10 +17,51 @@ export const MAX_WHOLE_DOCUMENT_BYTES = 50 * 1024 * 1024;
 export const DocumentIngestInput = z
   .object({
     documentId: z.string().min(1).max(64).describe("A document registered with POST /documents."),
-    chunkSize: z.number().int().min(100).max(20_000).default(1_000).describe("Characters per chunk."),
-    chunkOverlap: z.number().int().min(0).max(5_000).default(200).describe("Characters shared by neighbouring chunks."),
+    ...chunkOptionFields,
   })
-  .refine((i) => i.chunkOverlap < i.chunkSize, { message: "the overlap must be smaller than the chunk size", path: ["chunkOverlap"] });
+  .refine(overlapAllowed, { message: OVERLAP_RULE, path: ["chunkOverlap"] });
+
+/**
+ * Cuts a document's extracted text (`segments` objects in R2) into chunks and indexes them, at most
+ * `MAX_CHUNKS_PER_DOCUMENT`; a document that would have more fails, keeping none. Returns how many.
+ */
+async function indexChunks(env: Env, doc: DocumentRow, segments: number, input: z.output<typeof DocumentIngestInput>): Promise<number> {
+  const db = database(env);
+  // Ingesting again replaces the chunks; the triggers keep the full-text index in step.
+  await db.delete(documentChunks).where(eq(documentChunks.documentId, doc.id));
+  const chunker = new Chunker(input.chunkSize, input.chunkOverlap);
+  let seq = 0;
+  const store = async (pieces: string[]) => {
+    if (seq + pieces.length > MAX_CHUNKS_PER_DOCUMENT) {
+      throw new NonRetryableError(
+        `the document's text makes more than ${MAX_CHUNKS_PER_DOCUMENT} chunks of ${input.chunkSize} characters, the most one document may have`,
+      );
+    }
+    await assertRoom(env, doc.tenant, "documentChunks", pieces.length);
+    const rows = pieces.map((text) => ({ seq: seq++, text }));
+    const statements = jsonChunks(rows).map((chunk) =>
+      env.DB.prepare(
+        `INSERT INTO document_chunks (document_id, tenant, collection, seq, text)
+         SELECT ?1, ?2, ?3, c.value->>'seq', c.value->>'text' FROM json_each(?4) AS c`,
+      ).bind(doc.id, doc.tenant, doc.collection, chunk),
+    );
+    for (let i = 0; i < statements.length; i += 50) await env.DB.batch(statements.slice(i, i + 50));
+  };
+  try {
+    for (let index = 0; index < segments; index++) {
+      const object = await env.BUCKET.get(segmentKey(doc.tenant, doc.id, index));
+      if (!object) throw new Error(`segment ${index} of ${doc.id}'s text is missing`);
+      await store(chunker.push(await object.text()));
+    }
+    await store(chunker.finish());
+    return seq;
+  } catch (err) {
+    // A document indexed in part keeps none of its chunks (a retry starts afresh in any case).
+    await db.delete(documentChunks).where(eq(documentChunks.documentId, doc.id));
+    await setStatus(env, doc.id, "indexing", { chunks: 0 });
+    throw err;
+  }
+}
 
 /**
  * Ingests a registered document: extracts its text (plain text, Markdown, HTML, CSV, JSON, PDF),
@@ -58,28 +100,9 @@ export const documentIngest = defineJob({
       await ctx.progress(40, { stage: "chunk", message: `${length} characters of text` });
       const chunks = await ctx.step("chunk and index", async () => {
         await setStatus(ctx.env, doc.id, "indexing", { textLength: length });
-        // Ingesting again replaces the chunks; the triggers keep the full-text index in step.
-        await database(ctx.env).delete(documentChunks).where(eq(documentChunks.documentId, doc.id));
-        const chunker = new Chunker(input.chunkSize, input.chunkOverlap);
-        let seq = 0;
-        const store = async (pieces: string[]) => {
-          const rows = pieces.map((text) => ({ seq: seq++, text }));
-          const statements = jsonChunks(rows).map((chunk) =>
-            ctx.env.DB.prepare(
-              `INSERT INTO document_chunks (document_id, tenant, collection, seq, text)
-               SELECT ?1, ?2, ?3, c.value->>'seq', c.value->>'text' FROM json_each(?4) AS c`,
-            ).bind(doc.id, doc.tenant, doc.collection, chunk),
-          );
-          for (let i = 0; i < statements.length; i += 50) await ctx.env.DB.batch(statements.slice(i, i + 50));
-        };
-        for (let index = 0; index < extracted.segments; index++) {
-          const object = await ctx.env.BUCKET.get(segmentKey(ctx.tenant, doc.id, index));
-          if (!object) throw new Error(`segment ${index} of ${doc.id}'s text is missing`);
-          await store(chunker.push(await object.text()));
-        }
-        await store(chunker.finish());
-        await setStatus(ctx.env, doc.id, "completed", { chunks: seq, textLength: length });
-        return seq;
+        const count = await indexChunks(ctx.env, doc, extracted.segments, input);
+        await setStatus(ctx.env, doc.id, "completed", { chunks: count, textLength: length });
+        return count;
       });
       await ctx.progress(100, { stage: "completed", message: `${chunks} chunks indexed` });
       return { documentId: doc.id, collection: doc.collection, characters: length, chunks };

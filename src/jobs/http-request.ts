@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { NonRetryableError, RetryAfterError } from "../engine/errors";
+import { MAX_STORED_BODY_BYTES, guardedFetch, readCappedText, storableHeaders } from "../outbound/fetch";
 import { defineJob } from "./define";
 
 const HttpRequestInput = z.object({
@@ -7,7 +8,8 @@ const HttpRequestInput = z.object({
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]).default("GET"),
   headers: z.record(z.string(), z.string()).default({}),
   body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
-  maxResponseBytes: z.number().int().min(0).max(1_048_576).default(65_536),
+  maxResponseBytes: z.number().int().min(0).max(MAX_STORED_BODY_BYTES).default(65_536)
+    .describe("The most of the response body stored in the result; the rest is not read, and `truncated` says so."),
 });
 
 /** Retry-After is either seconds or an HTTP date. */
@@ -19,38 +21,14 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-async function readLimited(response: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
-  if (!response.body) return { text: "", truncated: false };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const room = limit - size;
-    if (value.byteLength > room) {
-      chunks.push(value.subarray(0, room));
-      truncated = true;
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return { text: new TextDecoder().decode(bytes), truncated };
-}
-
-/** Calls a URL. 2xx succeeds; 5xx, 429 and network errors retry (honouring Retry-After); other 4xx fail at once. */
+/**
+ * Calls a URL through the guarded fetch (src/outbound/): internal destinations are refused at once,
+ * redirects are followed and checked hop by hop. 2xx succeeds; 5xx, 429 and network errors retry
+ * (honouring Retry-After); other 4xx fail at once.
+ */
 export const httpRequest = defineJob({
   type: "http.request",
-  description: "Calls a URL; retries on 5xx, 429 and network errors, fails on other 4xx.",
+  description: "Calls a public URL (internal addresses are refused); retries on 5xx, 429 and network errors, fails on other 4xx.",
   input: HttpRequestInput,
   retry: { maxAttempts: 5, backoff: { type: "exponential", baseMs: 1_000, maxMs: 60_000 } },
   timeoutMs: 30_000,
@@ -63,18 +41,20 @@ export const httpRequest = defineJob({
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     await ctx.progress(10, { stage: "request", message: `${input.method} ${input.url}` });
-    const response = await fetch(input.url, { method: input.method, headers, body, signal: ctx.signal });
-    const { text, truncated } = await readLimited(response, input.maxResponseBytes);
+    const { response, url } = await guardedFetch(ctx.env, input.url, { method: input.method, headers, body, signal: ctx.signal });
     const summary = `${input.method} ${input.url} answered ${response.status}`;
+    if (response.status >= 400) await response.body?.cancel();
     if (response.status === 429 || response.status >= 500) {
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       throw retryAfterMs === undefined ? new Error(summary) : new RetryAfterError(summary, retryAfterMs);
     }
     if (response.status >= 400) throw new NonRetryableError(summary);
+    const { text, truncated } = await readCappedText(response, input.maxResponseBytes);
     await ctx.progress(100, { stage: "done" });
     return {
       status: response.status,
-      headers: Object.fromEntries(response.headers),
+      url,
+      headers: storableHeaders(response.headers),
       body: text,
       truncated,
     };

@@ -3,7 +3,7 @@ import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { database } from "../db/client";
 import { reportVersions } from "../db/schema";
 import { iso } from "../engine/job-view";
-import { ARCHIVE_KIND, MANIFEST, type Manifest, entryName } from "./archive";
+import { ARCHIVE_KIND, MANIFEST, type Manifest, assertArchivable, entryName } from "./archive-manifest";
 import { blobKey } from "./blobs";
 import { isBinaryFormat } from "./formats";
 import type { ReportRow, VersionRow } from "./store";
@@ -17,6 +17,7 @@ async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
 /** Streams a report's archive: one version's bytes in memory at a time. */
 export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
   const versions = await allVersions(env, report.id);
+  assertArchivable(versions);
   const manifest: Manifest = {
     kind: ARCHIVE_KIND,
     formatVersion: 1,
@@ -34,11 +35,13 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
   };
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
+  // These reject once the client has gone away; `produce` learns it from `writer.ready` and stops.
+  const quietly = (operation: Promise<void>) => operation.catch(() => undefined);
   const zip = new Zip((err, chunk, final) => {
-    if (err) void writer.abort(err);
+    if (err) void quietly(writer.abort(err));
     else {
-      void writer.write(chunk);
-      if (final) void writer.close();
+      void quietly(writer.write(chunk));
+      if (final) void quietly(writer.close());
     }
   });
   const entry = (name: string, compress: boolean, mtime: number) => {
@@ -48,6 +51,7 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
     return file;
   };
 
+  let clientGone = false;
   const produce = async () => {
     // Stamped with the newest version's time, which an import keeps (the report's own times it does not).
     const stamp = versions.at(-1)?.createdAt ?? Date.UTC(1980, 0, 1);
@@ -58,7 +62,11 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
       const file = entry(entryName(v), !isBinaryFormat(v.format), v.createdAt);
       const reader = object.body.getReader();
       for (;;) {
-        await writer.ready;
+        await writer.ready.catch((err: unknown) => {
+          clientGone = true;
+          void reader.cancel();
+          throw err;
+        });
         const { done, value } = await reader.read();
         if (done) break;
         file.push(value);
@@ -68,8 +76,9 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
     zip.end();
   };
   produce().catch((err) => {
+    if (clientGone) return;
     console.error("exporting a report failed midway", err);
-    void writer.abort(err);
+    void quietly(writer.abort(err));
   });
   return readable;
 }

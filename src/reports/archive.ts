@@ -1,52 +1,22 @@
-import { z } from "@hono/zod-openapi";
 import { type InferSelectModel, type Table, getTableColumns } from "drizzle-orm";
 import { Unzip, type UnzipFile, UnzipInflate } from "fflate";
 import { columnOf } from "../db/columns";
 import { reportVersions, reports } from "../db/schema";
 import { newId } from "../engine/ids";
 import { sha256Hex } from "../crypto";
-import { ConflictError, InvalidInputError } from "../errors";
+import { ConflictError, type InvalidInputError } from "../errors";
+import { MANIFEST, MAX_MANIFEST_BYTES, type Manifest, type ManifestVersion, corrupt, readManifest, tooLarge } from "./archive-manifest";
 import { blobKey, deleteUnreferencedBlobs } from "./blobs";
-import { REPORT_FORMATS, type ReportFormat, contentTypeOf } from "./formats";
+import { contentTypeOf } from "./formats";
 import { MAX_REPORT_BYTES } from "./render";
 import type { ReportRow, VersionRow } from "./store";
 
 /**
- * A report archive is a ZIP file: `manifest.json` first (the report's name and every version's
- * metadata with its SHA-256), then `versions/<n>.<ext>` with each version's bytes. It carries no
- * ids and no export time, so exporting a restored report gives the same bytes again.
+ * Deflate inflates at most ~1,032 bytes per byte, so feeding the reader 1 KiB at a time keeps
+ * what one step inflates near 1 MiB: a bomb is refused at its entry's bound, not after it is
+ * held whole.
  */
-export const MANIFEST = "manifest.json";
-export const ARCHIVE_KIND = "edge-jobs.report-archive";
-
-const EXTENSIONS: Record<ReportFormat, string> = { markdown: "md", html: "html", json: "json", text: "txt", csv: "csv", pdf: "pdf" };
-
-export const ManifestSchema = z.object({
-  kind: z.literal(ARCHIVE_KIND),
-  formatVersion: z.literal(1),
-  report: z.object({ name: z.string().min(1).max(200) }),
-  versions: z
-    .array(
-      z.object({
-        version: z.number().int().min(1),
-        format: z.enum(REPORT_FORMATS),
-        size: z.number().int().min(0).max(MAX_REPORT_BYTES),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/),
-        templateId: z.string().max(64).nullable(),
-        contextHash: z.string().max(64).nullable(),
-        createdAt: z.iso.datetime(),
-        file: z.string().regex(/^versions\/\d+\.[a-z]+$/),
-      }),
-    )
-    .max(100_000),
-});
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-export const entryName = (v: { version: number; format: ReportFormat }) => `versions/${v.version}.${EXTENSIONS[v.format]}`;
-
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-const corrupt = (message: string) => new InvalidInputError("invalid_archive", message);
+const INFLATE_STEP_BYTES = 1024;
 
 /** The end-of-central-directory record closes every complete ZIP file. */
 function hasEndOfCentralDirectory(tail: Uint8Array): boolean {
@@ -69,6 +39,8 @@ function lastBytes(a: Uint8Array, b: Uint8Array, max: number): Uint8Array {
 
 interface Received {
   manifest: Manifest | null;
+  /** The manifest's versions by entry name, once it is read. */
+  expected: Map<string, ManifestVersion>;
   done: Set<string>;
   failure: InvalidInputError | null;
 }
@@ -81,7 +53,7 @@ interface Received {
  * failure are removed.
  */
 export async function importArchive(env: Env, tenant: string, body: ReadableStream<Uint8Array>, rename?: string): Promise<{ report: ReportRow; versions: VersionRow[] }> {
-  const state: Received = { manifest: null, done: new Set(), failure: null };
+  const state: Received = { manifest: null, expected: new Map(), done: new Set(), failure: null };
   const created: string[] = [];
   try {
     const tail = await receiveEntries(env, tenant, body, state, created);
@@ -108,39 +80,75 @@ async function receiveEntries(env: Env, tenant: string, body: ReadableStream<Uin
   const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    try {
-      unzip.push(value ?? new Uint8Array(0), done);
-    } catch (err) {
-      throw corrupt(`the archive is damaged: ${(err as Error).message}`);
+    const chunk = value ?? new Uint8Array(0);
+    for (let at = 0; at < chunk.length || (done && at === 0); at += INFLATE_STEP_BYTES) {
+      const end = Math.min(chunk.length, at + INFLATE_STEP_BYTES);
+      try {
+        unzip.push(chunk.subarray(at, end), done && end === chunk.length);
+      } catch (err) {
+        throw corrupt(`the archive is damaged: ${(err as Error).message}`);
+      }
+      if (state.failure) throw state.failure;
     }
     if (value) tail = lastBytes(tail, value, TAIL_BYTES);
-    if (state.failure) throw state.failure;
     for (const entry of pending.splice(0)) await acceptEntry(env, tenant, state, entry, created);
     if (done) return tail;
   }
 }
 
-/** A ZIP reader that collects each complete entry into `pending`, or notes in `state` why the archive is refused. */
+/**
+ * A ZIP reader that collects each complete entry into `pending`, or notes in `state` why the
+ * archive is refused. Every name appears once: a second manifest would replace the checked one.
+ */
 function entryReader(state: Received, pending: Entry[]): Unzip {
-  let entries = 0;
+  const seen = new Set<string>();
   const unzip = new Unzip((file) => {
     if (state.failure) return;
-    if (entries++ === 0 && file.name !== MANIFEST) {
+    if (seen.size === 0 && file.name !== MANIFEST) {
       state.failure = corrupt(`the archive must start with ${MANIFEST}`);
       return;
     }
+    if (seen.has(file.name)) {
+      state.failure = corrupt(`entry "${file.name}" appears twice`);
+      return;
+    }
+    seen.add(file.name);
     collectEntry(file, state, pending);
   });
   unzip.register(UnzipInflate);
   return unzip;
 }
 
-/** Gathers an entry's bytes as they inflate, refusing one that is damaged, too large or compressed unusually. */
+/**
+ * The most bytes an entry may inflate to: the manifest's own cap, or the size the manifest gives
+ * the entry (null, with `state.failure` set, for an entry the manifest does not list).
+ */
+function entryLimit(file: UnzipFile, state: Received): { max: number; refuse: (message: string) => InvalidInputError } | null {
+  if (file.name === MANIFEST) return { max: MAX_MANIFEST_BYTES, refuse: tooLarge };
+  if (!state.manifest) return { max: MAX_REPORT_BYTES, refuse: tooLarge };
+  const expected = state.expected.get(file.name);
+  if (!expected) {
+    state.failure = corrupt(`unexpected entry "${file.name}"`);
+    return null;
+  }
+  return { max: expected.size, refuse: corrupt };
+}
+
+/**
+ * Gathers an entry's bytes as they inflate, refusing one that declares or inflates to more than
+ * it may (before holding more), is damaged or compressed unusually. The manifest is read as soon
+ * as it is complete, so every later entry is held to its listed size.
+ */
 function collectEntry(file: UnzipFile, state: Received, pending: Entry[]) {
+  const limit = entryLimit(file, state);
+  if (!limit) return;
+  const overLimit = (size: number) => limit.refuse(`entry "${file.name}" inflates to ${size} bytes or more; at most ${limit.max} bytes`);
+  if (file.originalSize !== undefined && file.originalSize > limit.max) {
+    state.failure = overLimit(file.originalSize);
+    return;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  // Checked against the manifest once complete (entries are accepted in order, manifest first).
-  const limit = file.name === MANIFEST ? MAX_MANIFEST_BYTES : MAX_REPORT_BYTES;
   file.ondata = (err, chunk, final) => {
     if (state.failure) return;
     if (err) {
@@ -148,12 +156,23 @@ function collectEntry(file: UnzipFile, state: Received, pending: Entry[]) {
       return;
     }
     size += chunk.byteLength;
-    if (size > limit) {
-      state.failure = corrupt(`entry "${file.name}" is larger than any report version can be`);
+    if (size > limit.max) {
+      state.failure = overLimit(size);
+      file.terminate();
       return;
     }
     chunks.push(chunk);
-    if (final) pending.push({ name: file.name, bytes: concatenate(chunks, size) });
+    if (!final) return;
+    const bytes = concatenate(chunks, size);
+    if (file.name !== MANIFEST) pending.push({ name: file.name, bytes });
+    else {
+      try {
+        state.manifest = readManifest(bytes);
+        state.expected = new Map(state.manifest.versions.map((v) => [v.file, v]));
+      } catch (err) {
+        state.failure = err as InvalidInputError;
+      }
+    }
   };
   try {
     file.start();
@@ -182,25 +201,10 @@ function completeManifest(state: Received, tail: Uint8Array): Manifest {
   return manifest;
 }
 
+/** Stores a complete version entry once it matches what the manifest says of it. */
 async function acceptEntry(env: Env, tenant: string, state: Received, entry: Entry, created: string[]) {
-  if (entry.name === MANIFEST) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(entry.bytes));
-    } catch {
-      throw corrupt(`${MANIFEST} is not JSON`);
-    }
-    const manifest = ManifestSchema.safeParse(parsed);
-    if (!manifest.success) throw corrupt(`${MANIFEST} is not a report archive manifest`);
-    const numbers = new Set(manifest.data.versions.map((v) => v.version));
-    if (numbers.size !== manifest.data.versions.length) throw corrupt(`${MANIFEST} lists a version twice`);
-    if (manifest.data.versions.some((v) => v.file !== entryName(v))) throw corrupt(`${MANIFEST} names a file that does not fit its version`);
-    state.manifest = manifest.data;
-    return;
-  }
-  const expected = state.manifest?.versions.find((v) => v.file === entry.name);
+  const expected = state.expected.get(entry.name);
   if (!expected) throw corrupt(`unexpected entry "${entry.name}"`);
-  if (state.done.has(entry.name)) throw corrupt(`entry "${entry.name}" appears twice`);
   if (entry.bytes.byteLength !== expected.size) throw corrupt(`entry "${entry.name}" has ${entry.bytes.byteLength} bytes; the manifest says ${expected.size}`);
   if ((await sha256Hex(entry.bytes)) !== expected.sha256) throw corrupt(`entry "${entry.name}" does not match its SHA-256`);
   const key = blobKey(tenant, expected.sha256);

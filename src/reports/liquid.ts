@@ -1,13 +1,19 @@
-import { Liquid, LiquidError } from "liquidjs";
+import { Context, Liquid, LiquidError } from "liquidjs";
+import { BoundedEmitter, RenderBudget, RenderLimitError, drive, stringify } from "./render-budget";
 
-/** Bounds that keep a hostile or runaway template from exhausting a Worker's CPU or memory. */
-const LIMITS = { parseLimit: 1_000_000, renderLimit: 10_000, memoryLimit: 64 * 1024 * 1024 };
+/** Template bodies are at most 256 KiB; render limits are counted per render (render-budget.ts). */
+const PARSE_LIMIT = 1_000_000;
 
 export interface TemplateSyntaxError {
   message: string;
   line: number;
   column: number;
 }
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
+
+/** LiquidJS's `escape`, without charging the memory limit: the output it makes is counted by the output limit. */
+const escapeOutput = (value: unknown) => stringify(value).replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
 
 /**
  * A Liquid engine with no file system (includes resolve only in-memory templates) and strict
@@ -19,8 +25,8 @@ function engine(escapeHtml: boolean): Liquid {
     templates: {},
     strictFilters: true,
     ownPropertyOnly: true,
-    outputEscape: escapeHtml ? "escape" : undefined,
-    ...LIMITS,
+    outputEscape: escapeHtml ? escapeOutput : undefined,
+    parseLimit: PARSE_LIMIT,
   });
 }
 
@@ -51,11 +57,23 @@ export class TemplateRenderError extends Error {
   }
 }
 
-export async function renderTemplate(body: string, context: Record<string, unknown>, options: { escapeHtml: boolean }): Promise<string> {
+/**
+ * Renders a template within the limits of one render budget (steps, sizes, memory, time and
+ * `maxOutput` characters of output, counted as it is written). A render that exceeds one throws
+ * a `RenderLimitError` naming it; any other failure is a `TemplateRenderError`.
+ */
+export async function renderTemplate(body: string, context: Record<string, unknown>, options: { escapeHtml: boolean; maxOutput: number }): Promise<string> {
   const liquid = engine(options.escapeHtml);
+  const budget = new RenderBudget(options.maxOutput);
+  const emitter = new BoundedEmitter(budget);
   try {
-    return await liquid.parseAndRender(body, context);
+    const ctx = new Context(context, liquid.options, undefined, { memoryLimit: budget.limiter() });
+    await drive(liquid.renderer.renderTemplates(liquid.parse(body), ctx, emitter), budget);
+    return emitter.buffer;
   } catch (err) {
+    // LiquidJS wraps what a tag or filter throws; the budget remembers the limit it stopped at.
+    if (budget.exceeded) throw budget.exceeded;
+    if (err instanceof RenderLimitError) throw err;
     throw new TemplateRenderError(position(err));
   }
 }

@@ -1,15 +1,34 @@
 import { type ReportFormat, contentTypeOf } from "./formats";
 import { TemplateRenderError, renderTemplate } from "./liquid";
 import { textToPdf } from "./pdf";
+import { RenderLimitError } from "./render-budget";
 
 /** A rendered report is held in memory before it is stored: larger outputs belong to streaming exports. */
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * PDF layout costs about a millisecond of CPU per KiB of text (bench/bounds.ts); a MiB is some
+ * 200 pages, four times the largest template body.
+ */
+export const MAX_PDF_TEXT = 1024 * 1024;
 
 /** A template that cannot produce a valid report with the given context; retrying will not help. */
 export class ReportRenderError extends Error {
   constructor(message: string, readonly detail?: { line: number; column: number }) {
     super(message);
     this.name = "ReportRenderError";
+  }
+}
+
+/** A render stopped at one of its bounds (`limit` names it, `max` is its value); refused like any failed render. */
+export class ReportLimitError extends ReportRenderError {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly max: number,
+  ) {
+    super(message);
+    this.name = "ReportLimitError";
   }
 }
 
@@ -37,8 +56,9 @@ export async function renderText(input: RenderInput): Promise<string> {
     now: (input.now ?? new Date()).toISOString(),
   };
   try {
-    return await renderTemplate(input.body, context, { escapeHtml: input.format === "html" });
+    return await renderTemplate(input.body, context, { escapeHtml: input.format === "html", maxOutput: MAX_REPORT_BYTES });
   } catch (err) {
+    if (err instanceof RenderLimitError) throw new ReportLimitError(`the template stopped at a limit (${err.limit}): ${err.message}`, err.limit, err.max);
     if (err instanceof TemplateRenderError) throw new ReportRenderError(`the template failed to render: ${err.message}`, err.detail);
     throw err;
   }
@@ -53,9 +73,12 @@ export async function convertText(text: string, format: ReportFormat, title: str
       throw new ReportRenderError(`the template did not render valid JSON: ${(err as Error).message}`);
     }
   }
+  if (format === "pdf" && text.length > MAX_PDF_TEXT) {
+    throw new ReportLimitError(`the template stopped at a limit (pdf_text): it rendered ${text.length} characters; a PDF is laid out from at most ${MAX_PDF_TEXT}`, "pdf_text", MAX_PDF_TEXT);
+  }
   const bytes = format === "pdf" ? await textToPdf(text, title) : new TextEncoder().encode(text);
   if (bytes.byteLength > MAX_REPORT_BYTES) {
-    throw new ReportRenderError(`the rendered report is ${bytes.byteLength} bytes; at most ${MAX_REPORT_BYTES}`);
+    throw new ReportLimitError(`the rendered report is ${bytes.byteLength} bytes; at most ${MAX_REPORT_BYTES}`, "output_size", MAX_REPORT_BYTES);
   }
   return { bytes, contentType: contentTypeOf(format) };
 }

@@ -4,6 +4,7 @@ import { schedules } from "../db/schema";
 import { NotFoundError } from "../errors";
 import { iso } from "../engine/job-view";
 import type { Schedule, ScheduleJob } from "../schemas/schedule";
+import { viewOfInput } from "../secrets/redact";
 import { instantsAfter } from "./times";
 
 export type ScheduleRow = typeof schedules.$inferSelect;
@@ -16,6 +17,12 @@ export async function findSchedule(db: Database, tenant: string, id: string): Pr
 
 export const jobTemplate = (row: ScheduleRow) => JSON.parse(row.job) as ScheduleJob;
 
+/** The job template as views show it: credential headers given inline are redacted, as in job views. */
+function viewOfTemplate(row: ScheduleRow): ScheduleJob {
+  const job = jobTemplate(row);
+  return job.input === undefined ? job : { ...job, input: viewOfInput(JSON.stringify(job.input)) };
+}
+
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** A D1 schedule row as the API shows it, with its next five run times after `now`. */
@@ -27,7 +34,7 @@ export function toSchedule(row: ScheduleRow, now: number): Schedule {
     cron: row.cron,
     intervalMs: row.intervalMs,
     timezone: row.timezone,
-    job: jobTemplate(row),
+    job: viewOfTemplate(row),
     enabled: row.enabled === 1,
     startsAt: isoOrNull(row.startsAt),
     endsAt: isoOrNull(row.endsAt),

@@ -36,9 +36,11 @@ const field = {
     .string()
     .min(1)
     .max(200)
-    .describe("5 fields, or 6 with seconds first, evaluated in `timezone`.")
+    .describe(
+      "5 fields, or 6 with seconds first, evaluated in `timezone`. Runs must be at least the platform's minimum interval apart (SCHEDULE_MIN_INTERVAL_SECONDS, 10 s by default).",
+    )
     .openapi({ example: "0 9 * * MON-FRI" }),
-  intervalMs: z.number().int().min(1_000).max(366 * 86_400_000).describe("Runs every this many ms, counted from `startsAt` or creation."),
+  intervalMs: z.number().int().min(1_000).max(366 * 86_400_000).describe("Runs every this many ms, counted from `startsAt` or creation; at least the platform's minimum interval (10 s by default)."),
   timezone: z.string().min(1).max(64).describe("An IANA time zone, e.g. Europe/Berlin.").openapi({ example: "Europe/Berlin" }),
   enabled: z.boolean(),
   startsAt: IsoTimestamp.describe("No run before this instant."),
@@ -115,8 +117,14 @@ export const ScheduleRunSchema = z
   .object({
     instant: IsoTimestamp,
     trigger: z.enum(["schedule", "catch_up", "manual"]),
-    jobId: z.string().nullable().describe("Null when the job could not be submitted (its type or input is no longer accepted)."),
+    jobId: z.string().nullable().describe("Null when no job was submitted for the instant (see `skippedReason`)."),
     jobStatus: JobStatusSchema.nullable().describe("The job's status now; null once the job is gone."),
+    skippedReason: z
+      .string()
+      .nullable()
+      .describe(
+        "Why the instant was skipped, starting with the refusal's error code: a rate limit (`rate_limited`, reject mode; throttled runs are submitted and start later), a quota (`quota_live_jobs`), or a job its type no longer accepts (`invalid_job`). Null when a job was submitted.",
+      ),
     createdAt: IsoTimestamp,
   })
   .openapi("ScheduleRun");

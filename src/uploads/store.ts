@@ -1,10 +1,11 @@
 import { type AnyColumn, and, desc, eq, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { uploads } from "../db/schema";
+import { documents, uploads } from "../db/schema";
 import { hex } from "../crypto";
 import { newId } from "../engine/ids";
 import { iso } from "../engine/job-view";
 import { ConflictError, InvalidInputError, MalformedInputError, NotFoundError } from "../errors";
+import { admitUploadPart, assertRoom } from "../quotas/check";
 
 /** An upload as drizzle reads it from the `uploads` table. */
 export type UploadRow = typeof uploads.$inferSelect;
@@ -59,6 +60,7 @@ export async function storeSimple(
   body: ReadableStream<Uint8Array>,
   length: number,
 ): Promise<UploadRow> {
+  await assertRoom(env, tenant, "uploadBytes", length);
   const now = Date.now();
   const id = newId("upl", now);
   const [toStore, toHash] = body.tee();
@@ -84,6 +86,7 @@ export async function storeSimple(
 
 /** Stores bytes already in memory (a file a job produced) as an upload. */
 export async function storeBytes(env: Env, tenant: string, meta: { name: string; contentType: string }, bytes: Uint8Array): Promise<UploadRow> {
+  await assertRoom(env, tenant, "uploadBytes", bytes.byteLength);
   const now = Date.now();
   const id = newId("upl", now);
   const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
@@ -112,6 +115,7 @@ export async function storeConcatenation(
   keys: string[],
   size: number,
 ): Promise<UploadRow> {
+  await assertRoom(env, tenant, "uploadBytes", size);
   const fixed = new FixedLengthStream(size);
   const digest = new crypto.DigestStream("SHA-256");
   const copy = async () => {
@@ -177,6 +181,7 @@ function openMultipart(env: Env, row: UploadRow): R2MultipartUpload {
 }
 
 export async function uploadPart(env: Env, row: UploadRow, partNumber: number, body: ReadableStream<Uint8Array>, length: number) {
+  await admitUploadPart(env, row, length);
   const fixed = new FixedLengthStream(length);
   const [, part] = await Promise.all([body.pipeTo(fixed.writable), openMultipart(env, row).uploadPart(partNumber, fixed.readable)]);
   return part;
@@ -209,7 +214,19 @@ export async function completeMultipart(env: Env, row: UploadRow, parts: R2Uploa
 }
 
 /** Deletes an upload: aborts an open multipart upload, or removes stored bytes. */
+/** Deletes an upload and its bytes; refused while a document of the tenant is made from it. */
 export async function deleteUpload(env: Env, row: UploadRow): Promise<void> {
+  const source = await database(env)
+    .select({ id: documents.id })
+    .from(documents)
+    .where(and(eq(documents.tenant, row.tenant), eq(documents.uploadId, row.id)))
+    .limit(1)
+    .get();
+  if (source) {
+    throw new ConflictError("upload_in_use", `upload ${row.id} is the source of document ${source.id}; delete its documents first (the upload goes with the last)`, [
+      { path: "id", message: `document ${source.id} is made from it` },
+    ]);
+  }
   if (row.status === "uploading" && row.multipartId) {
     try {
       await openMultipart(env, row).abort();

@@ -1,8 +1,10 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createExecutionContext } from "cloudflare:test";
 import { createApp } from "../../src/api/app";
 import { signEventToken } from "../../src/api/event-token";
+import { mintKey } from "../../src/api/keys";
+import { safeEqual } from "../../src/crypto";
 import { expectError, later } from "./api-helpers";
 import { ADMIN_KEY, api, json, newTenant, submit } from "./helpers";
 
@@ -216,6 +218,73 @@ describe("API keys", () => {
     const job = await submit(key, later());
     await json(await api(`/keys/${id}`, { method: "DELETE" }), 200);
     await expectError(await call("GET", `/jobs/${job.id}/events`, key), 401, "unauthorized");
+  });
+});
+
+describe("a key that is not live, before any body validation", () => {
+  /** Bodies each refused for a different reason before the submit's D1 write (which checks the key). */
+  const BAD_SUBMITS: [what: string, path: string, body: string, contentType: string][] = [
+    ["malformed JSON", "/jobs", "{", "application/json"],
+    ["a body failing the schema", "/jobs", JSON.stringify({ type: 5 }), "application/json"],
+    ["an unknown job type", "/jobs", JSON.stringify({ type: "no-such-type" }), "application/json"],
+    ["an input its job type refuses", "/jobs", JSON.stringify({ type: "simulate", input: { steps: 0 } }), "application/json"],
+    ["the wrong content type", "/jobs", "type=simulate", "text/plain"],
+    ["an empty batch", "/jobs/batch", JSON.stringify({ jobs: [] }), "application/json"],
+    ["a batch with a bad job", "/jobs/batch", JSON.stringify({ jobs: [{ type: "no-such-type" }] }), "application/json"],
+    ["a bad refresh", "/refresh/r1", JSON.stringify({ type: 5 }), "application/json"],
+    ["a bad schedule", "/schedules", JSON.stringify({ name: "" }), "application/json"],
+    ["a bad template", "/templates", JSON.stringify({ name: "" }), "application/json"],
+  ];
+  const scopes = ["jobs:read", "jobs:write", "reports:read", "reports:write"];
+
+  it.each(BAD_SUBMITS)("a revoked key with %s (POST %s) is 401, not the body's error", async (_what, path, body, contentType) => {
+    const { tenant, key, id } = await newTenant(scopes);
+    await json(await api(`/keys/${id}`, { method: "DELETE" }), 200);
+    await expectError(await api(path, { key, body, headers: { "content-type": contentType } }), 401, "unauthorized");
+    const { results } = await env.DB.prepare("SELECT id FROM jobs WHERE tenant = ?").bind(tenant).all();
+    expect(results).toEqual([]);
+  });
+
+  it.each(BAD_SUBMITS)("a well-signed key never stored with %s (POST %s) is 401", async (_what, path, body, contentType) => {
+    const key = await mintKey(env.SIGNING_SECRET, { id: "key_never_stored", tenant: "ghost", scopes: scopes as never });
+    await expectError(await api(path, { key, body, headers: { "content-type": contentType } }), 401, "unauthorized");
+  });
+
+  it("a live key with the same bad bodies still gets the body's error", async () => {
+    const { key } = await newTenant(scopes);
+    await expectError(await api("/jobs", { key, body: "{" }), 400, "malformed_json");
+    await expectError(await api("/jobs", { key, body: { type: "no-such-type" } }), 422, "invalid_job");
+    await expectError(await api("/jobs/batch", { key, body: { jobs: [] } }), 400, "validation_failed");
+  });
+});
+
+describe("safeEqual", () => {
+  it("answers equal only for equal strings, whatever their lengths", async () => {
+    expect(await safeEqual(ADMIN_KEY, ADMIN_KEY)).toBe(true);
+    for (const other of ["", "t", ADMIN_KEY.slice(0, -1), `${ADMIN_KEY}x`, ADMIN_KEY.replace("t", "T"), "é".repeat(ADMIN_KEY.length)]) {
+      expect(await safeEqual(ADMIN_KEY, other), other).toBe(false);
+    }
+  });
+
+  it("runs the constant-time comparison on equal-length inputs even when the strings' lengths differ", async () => {
+    // Returning early on a length mismatch answers faster for a guess of the wrong length, which
+    // tells an attacker the secret's length. So the comparison must always run, on inputs of one
+    // length (digests); timing itself cannot be asserted in a test, so this watches the call
+    // (a pass-through spy: the real comparison still answers).
+    const compared: [number, number][] = [];
+    const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView): boolean };
+    const real = subtle.timingSafeEqual.bind(subtle);
+    const spy = vi.spyOn(subtle, "timingSafeEqual").mockImplementation((a, b) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return real(a, b);
+    });
+    try {
+      expect(await safeEqual("short", "a much longer secret value")).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(compared).toHaveLength(1);
+    expect(compared[0]![0]).toBe(compared[0]![1]);
   });
 });
 

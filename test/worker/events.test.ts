@@ -1,7 +1,10 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { encodeJson } from "../../src/api/base64url-json";
+import { hmac } from "../../src/crypto";
 import type { JobEvents } from "../../src/durable/job-events";
+import { expectError } from "./api-helpers";
 import { closedWithin, readSse, watch } from "./engine-helpers";
 import { api, env, json, newTenant, submit, waitForStatus } from "./helpers";
 
@@ -165,6 +168,40 @@ describe("watching a job over a websocket", () => {
     });
     expect(stranger.status).toBe(404);
     await api(`/jobs/${job.id}/cancel`, { key, method: "POST" });
+  });
+});
+
+describe("watch tokens missing a claim", () => {
+  /** A token signed exactly as the API signs them, with whatever claims the test gives. */
+  const signed = async (claims: Record<string, unknown>) => {
+    const payload = encodeJson(claims);
+    return `${payload}.${await hmac(env.SIGNING_SECRET, payload)}`;
+  };
+  const openWith = (jobId: string, token: string) =>
+    exports.default.fetch(eventsUrl(jobId, `?token=${encodeURIComponent(token)}`), { headers: { Accept: "text/event-stream" } });
+
+  it.each([
+    ["tenant", { tenant: undefined }],
+    ["jobId", { jobId: undefined }],
+    ["exp", { exp: undefined }],
+    ["keyId", { keyId: undefined }],
+    ["tenant (empty)", { tenant: "" }],
+    ["tenant (not a string)", { tenant: 7 }],
+    ["jobId (not a string)", { jobId: ["x"] }],
+    ["exp (not a number)", { exp: "tomorrow" }],
+  ])("a validly signed token without a usable %s is 401", async (_claim, change) => {
+    const { tenant, key } = await newTenant();
+    const job = await submit(key, { type: "simulate", input: { steps: 1 }, delayMs: 3_600_000 });
+    const claims = { tenant, jobId: job.id, exp: Date.now() + 60_000, keyId: null, ...change };
+    await expectError(await openWith(job.id, await signed(claims)), 401, "unauthorized");
+  });
+
+  it("the same token with every claim opens the stream", async () => {
+    const { tenant, key } = await newTenant();
+    const job = await submit(key, { type: "simulate", input: { steps: 1 }, delayMs: 3_600_000 });
+    const res = await openWith(job.id, await signed({ tenant, jobId: job.id, exp: Date.now() + 60_000, keyId: null }));
+    expect(res.status).toBe(200);
+    await res.body!.cancel();
   });
 });
 

@@ -67,17 +67,18 @@ const jobSettings = (retentionDays: number | null, concurrencyLimit: number | nu
 describe("job settings", () => {
   it("shows the defaults, and an admin key changes one section or field at a time", async () => {
     const { key } = await newTenant(["admin"]);
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null) });
+    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object) });
 
     const put = (body: unknown) => api("/settings", { key, method: "PUT", body });
-    expect(await json(await put({ jobs: { retentionDays: 7 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7) });
-    expect(await json(await put({ jobs: { concurrencyLimit: 25 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7, 25) });
-    expect(await json(await put({ reports: { keepVersions: 4 } }), 200)).toEqual({ reports: { keepVersions: 4 }, jobs: jobSettings(7, 25) });
+    expect(await json(await put({ jobs: { retentionDays: 7 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7), quotas: expect.any(Object) });
+    expect(await json(await put({ jobs: { concurrencyLimit: 25 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7, 25), quotas: expect.any(Object) });
+    expect(await json(await put({ reports: { keepVersions: 4 } }), 200)).toEqual({ reports: { keepVersions: 4 }, jobs: jobSettings(7, 25), quotas: expect.any(Object) });
     expect(await json(await put({ jobs: { retentionDays: null }, reports: { keepVersions: null } }), 200)).toEqual({
       reports: { keepVersions: null },
       jobs: jobSettings(null, 25),
+      quotas: expect.any(Object),
     });
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null, 25) });
+    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null, 25), quotas: expect.any(Object) });
   });
 
   it("refuses bad values with a 400 and changes nothing", async () => {
@@ -119,7 +120,7 @@ describe("job settings", () => {
     await expectError(await api("/settings", { key: reportsWriter.key, method: "PUT", body: jobsBody }), 403, "forbidden");
     await expectError(await api("/settings", { key: reportsWriter.key, method: "PUT", body: { ...jobsBody, reports: { keepVersions: 2 } } }), 403, "forbidden");
     await expectError(await api("/settings", { key: writerOnly.key, method: "PUT", body: jobsBody }), 403, "forbidden");
-    expect(await json(await api("/settings", { key: reportsWriter.key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null) });
+    expect(await json(await api("/settings", { key: reportsWriter.key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object) });
     await json(await api("/settings", { key: reportsWriter.key, method: "PUT", body: { reports: { keepVersions: 2 } } }), 200);
   });
 });
@@ -316,7 +317,7 @@ describe("job housekeeping", () => {
     const doc = await json(await api("/openapi.json"), 200);
     expect(Object.keys(doc.paths["/api/v1/maintenance/cleanup"])).toEqual(["post"]);
     expect(Object.keys(doc.paths["/api/v1/settings"]).sort()).toEqual(["get", "put"]);
-    expect(Object.keys(doc.components.schemas.TenantSettingsUpdate.properties).sort()).toEqual(["jobs", "reports"]);
+    expect(Object.keys(doc.components.schemas.TenantSettingsUpdate.properties).sort()).toEqual(["jobs", "quotas", "reports"]);
     expect(Object.keys(doc.components.schemas.Stats.properties)).toContain("housekeeping");
   });
 

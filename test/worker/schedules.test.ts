@@ -433,6 +433,7 @@ describe("pausing, changing, deleting and triggering", () => {
     expect(runs.items.map((r: { instant: string; jobId: string | null; jobStatus: string | null }) => [r.instant, r.jobId, r.jobStatus])).toEqual(
       [60, 30, 0].map((s) => [iso(start + s * SECOND), null, null]),
     );
+    expect(runs.items.map((r: { skippedReason: string | null }) => r.skippedReason)).toEqual([0, 1, 2].map(() => 'invalid_job: job.type: unknown job type "retired.type"'));
     expect(await read(key, schedule.id)).toMatchObject({ nextRunAt: iso(start + 90 * SECOND) });
     const refused = await json(await api(`/schedules/${schedule.id}/trigger`, { key, method: "POST" }), 422);
     expect(refused.error).toMatchObject({ code: "invalid_job", details: [{ path: "job.type", message: 'unknown job type "retired.type"' }] });
@@ -466,12 +467,19 @@ describe("pausing, changing, deleting and triggering", () => {
 
     const first = await json(await api(`/schedules/${schedule.id}/runs?limit=5`, { key }), 200);
     expect(first.items).toHaveLength(5);
-    expect(first.items[0]).toEqual({ instant: iso(start + 60 * SECOND), trigger: "schedule", jobId: expect.any(String), jobStatus: "queued", createdAt: expect.any(String) });
+    expect(first.items[0]).toEqual({
+      instant: iso(start + 60 * SECOND),
+      trigger: "schedule",
+      jobId: expect.any(String),
+      jobStatus: "queued",
+      skippedReason: null,
+      createdAt: expect.any(String),
+    });
     const rest = await json(await api(`/schedules/${schedule.id}/runs?limit=5&cursor=${first.nextCursor}`, { key }), 200);
     expect(rest.nextCursor).toBeNull();
     const all = [...first.items, ...rest.items];
     expect(all.map((r) => r.instant)).toEqual([...[60, 50, 40, 30, 20, 10, 0].map((s) => iso(start + s * SECOND)), job.runAt]);
-    expect(all.at(-1)).toEqual({ instant: job.runAt, trigger: "manual", jobId: job.id, jobStatus: "completed", createdAt: job.runAt });
+    expect(all.at(-1)).toEqual({ instant: job.runAt, trigger: "manual", jobId: job.id, jobStatus: "completed", skippedReason: null, createdAt: job.runAt });
     await expectError(await api(`/schedules/${schedule.id}/runs?cursor=nope`, { key }), 400, "invalid_cursor");
   });
 

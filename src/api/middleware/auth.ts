@@ -2,8 +2,9 @@ import { createMiddleware } from "hono/factory";
 import { liveKeyStatement } from "../../auth/live-key";
 import { ADMIN_TENANT, type Principal, SCOPES, type Scope } from "../../auth/principal";
 import { sha256Hex, safeEqual } from "../../crypto";
+import { secretsKeyProblem } from "../../secrets/cipher";
 import type { AppEnv } from "../context";
-import { ApiError } from "../errors";
+import { ApiError, renderError } from "../errors";
 import { readKey } from "../keys";
 const EXAMPLE_SECRETS = ["dev-admin-key-change-me", "dev-signing-secret-change-me"];
 
@@ -14,6 +15,8 @@ function assertConfigured(env: Env) {
   if (env.ENVIRONMENT === "production" && [env.ADMIN_API_KEY, env.SIGNING_SECRET].some((s) => EXAMPLE_SECRETS.includes(s))) {
     throw new ApiError(503, "not_configured", "the example secrets from .dev.vars.example are refused in production");
   }
+  const secretsProblem = secretsKeyProblem(env);
+  if (secretsProblem) throw new ApiError(503, "not_configured", secretsProblem);
 }
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -23,7 +26,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** Who a key says it is; no I/O. `keyHash` is set for keys stored in D1 (not the env admin key). */
 export async function principalForKey(env: Env, key: string): Promise<Principal | undefined> {
   assertConfigured(env);
-  if (safeEqual(key, env.ADMIN_API_KEY)) {
+  if (await safeEqual(key, env.ADMIN_API_KEY)) {
     return { tenant: ADMIN_TENANT, scopes: [...SCOPES], keyId: "env:ADMIN_API_KEY" };
   }
   const claims = await readKey(env.SIGNING_SECRET, key);
@@ -31,18 +34,32 @@ export async function principalForKey(env: Env, key: string): Promise<Principal 
   return { tenant: claims.tenant, scopes: claims.scopes, keyId: claims.id, keyHash: await sha256Hex(key) };
 }
 
-export async function assertKeyLive(env: Env, principal: Principal): Promise<void> {
-  if (!principal.keyHash) return;
+const notLive = () => new ApiError(401, "unauthorized", "unknown or revoked API key");
+
+async function keyLive(env: Env, principal: Principal): Promise<boolean> {
+  if (!principal.keyHash) return true;
   const row = await liveKeyStatement(env, principal).first<{ live: number }>();
-  if (!row?.live) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+  return Boolean(row?.live);
 }
+
+export async function assertKeyLive(env: Env, principal: Principal): Promise<void> {
+  if (!(await keyLive(env, principal))) throw notLive();
+}
+
+/** A 4xx other than 401: what the request's body or state earned, which a dead key must not learn. */
+const refusedByClient = (status: number) => status >= 400 && status < 500 && status !== 401;
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
   return principal.scopes.includes("admin") || principal.scopes.includes(scope);
 }
 
 export interface ScopeOptions {
-  /** The route checks that the key is live inside its own D1 write (see `submitJobs`). */
+  /**
+   * The route checks that the key is live inside its own D1 write (see `submitJobs`). A request
+   * refused before that write (its body invalid, its job input unacceptable) has its key checked
+   * then, so a key that is not live is 401 whatever else is wrong, and a valid submit still costs
+   * one D1 round trip.
+   */
   liveCheckedByWrite?: boolean;
 }
 
@@ -69,5 +86,9 @@ export function requireAnyScope(scopes: readonly Scope[], options: ScopeOptions 
     if (!scoped || !options.liveCheckedByWrite) await assertKeyLive(c.env, principal);
     if (!scoped) throw new ApiError(403, "forbidden", `this key lacks the ${scopes.map((s) => `\`${s}\``).join(" or ")} scope`);
     await next();
+    if (options.liveCheckedByWrite && refusedByClient(c.res.status) && !(await keyLive(c.env, principal))) {
+      c.res = undefined;
+      c.res = await renderError(notLive(), c);
+    }
   });
 }

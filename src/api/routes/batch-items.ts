@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { batchItems, jobs } from "../../db/schema";
 import { iso } from "../../engine/job-view";
+import { viewOfInput } from "../../secrets/redact";
 import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
 import { newRouter } from "../context";
 import { notFound } from "../errors";
@@ -73,7 +74,7 @@ export const batchItemsApi = newRouter().openapi(itemsRouteDef, async (c) => {
   const view = (r: ItemRow) => ({
     index: r.idx,
     status: r.status,
-    input: JSON.parse(r.input) as unknown,
+    input: viewOfInput(r.input),
     result: r.result === null ? null : (JSON.parse(r.result) as unknown),
     error: r.error === null ? null : JSON.parse(r.error),
     attempts: r.attempts,

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { documents } from "../../db/schema";
+import { OVERLAP_RULE, chunkOptionFields, overlapAllowed } from "../../documents/chunk";
 import { type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
 import { newId } from "../../engine/ids";
 import { prepareJobs, submitJobs } from "../../engine/submit";
@@ -20,10 +21,9 @@ const RegisterSchema = z
     collection: COLLECTION,
     name: z.string().trim().min(1).max(500).optional().describe("Default: the upload's name."),
     metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()])).default({}).describe("Your own fields, filterable."),
-    chunkSize: z.number().int().min(100).max(20_000).default(1_000),
-    chunkOverlap: z.number().int().min(0).max(5_000).default(200),
+    ...chunkOptionFields,
   })
-  .refine((d) => d.chunkOverlap < d.chunkSize, { message: "the overlap must be smaller than the chunk size", path: ["chunkOverlap"] })
+  .refine(overlapAllowed, { message: OVERLAP_RULE, path: ["chunkOverlap"] })
   .openapi("RegisterDocument");
 
 const DocumentSchema = z
@@ -97,7 +97,7 @@ const getRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
-  summary: "Delete a document: its chunks, its index entries and its bytes",
+  summary: "Delete a document: its chunks, its index entries, and its upload unless another document was made from it",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, gte, lt, type SQL } from "drizzle-orm";
-import { bodyLimit } from "hono/body-limit";
 import { attempts, jobLogs, jobTags, jobs } from "../../db/schema";
 import { cancelJob, findJob, requeueJob } from "../../engine/control";
 import { idLowerBound } from "../../engine/ids";
@@ -23,23 +22,12 @@ import { EVENT_TOKEN_TTL_MS, revocableKeyId, signEventToken } from "../event-tok
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
-export const MAX_JOB_BODY_BYTES = 1024 * 1024;
-export const MAX_BATCH_BODY_BYTES = 10 * 1024 * 1024;
-
-const tooLarge = (limit: number) =>
-  bodyLimit({
-    maxSize: limit,
-    onError: () => {
-      throw new ApiError(413, "payload_too_large", `request body exceeds ${limit} bytes`);
-    },
-  });
-
 const submitRoute = createRoute({
   method: "post",
   path: "/",
   summary: "Submit a job",
   tags: ["jobs"],
-  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_JOB_BODY_BYTES)] as const,
+  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitJobSchema),
   responses: {
     202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
@@ -53,7 +41,7 @@ const batchRoute = createRoute({
   path: "/batch",
   summary: "Submit up to 1,000 jobs at once (all or nothing)",
   tags: ["jobs"],
-  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true }), tooLarge(MAX_BATCH_BODY_BYTES)] as const,
+  middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitBatchSchema),
   responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 409, 413, 422, 429) },
 });

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { reportVersions, reports } from "../../db/schema";
 import { importArchive } from "../../reports/archive";
 import { exportArchive } from "../../reports/archive-export";
 import { blobKey } from "../../reports/blobs";
-import { contentTypeOf, isBinaryFormat } from "../../reports/formats";
+import { assertDiffable, unifiedDiff } from "../../reports/diff";
+import { contentTypeOf } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
 import { type ReportRow, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
@@ -85,6 +85,7 @@ const diffRouteDef = createRoute({
   method: "get",
   path: "/{id}/diff",
   summary: "Unified diff between two versions of a text report",
+  description: "Bounded: each version at most 1 MiB and 50,000 lines, and at most 500 lines added or removed between them; beyond a bound the answer is 422 `diff_too_large` naming it.",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: {
@@ -125,16 +126,18 @@ const exportRouteDef = createRoute({
   method: "get",
   path: "/{id}/export",
   summary: "Download a report as one self-contained archive (ZIP: manifest with checksums, every version's bytes)",
+  description: "An archive holds at most 10,000 versions and 1 GiB of their bytes; a larger report is refused with 422 `archive_too_large`.",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam },
-  responses: { 200: { description: "application/zip, streamed" }, ...errorResponses(401, 403, 404) },
+  responses: { 200: { description: "application/zip, streamed" }, ...errorResponses(401, 403, 404, 422) },
 });
 
 const importRouteDef = createRoute({
   method: "post",
   path: "/import",
   summary: "Restore a report from an archive as a new report (refused whole if corrupted or truncated)",
+  description: "One manifest.json (at most 8 MiB), first; every entry named once and inflating to no more than the manifest says. A damaged archive is 422 `invalid_archive`, one over a bound 422 `archive_too_large`.",
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
   request: {
@@ -173,11 +176,6 @@ async function textOf(env: Env, report: ReportRow, version: VersionRow): Promise
   const object = await env.BUCKET.get(blobKey(report.tenant, version.sha256));
   if (!object) throw new ApiError(404, "content_missing", `the content of version ${version.version} is missing from storage`);
   return object.text();
-}
-
-function gnuHunkHeader(_: string, oldStart: string, oldLines: string, newStart: string, newLines: string): string {
-  const range = (start: string, lines: string) => (lines === "1" ? start : `${start},${lines}`);
-  return `@@ -${range(oldStart, oldLines)} +${range(newStart, newLines)} @@`;
 }
 
 export const reportsApi = newRouter()
@@ -267,20 +265,9 @@ export const reportsApi = newRouter()
     const { from, to, context } = c.req.valid("query");
     const report = await requireReport(c.env, c.get("principal").tenant, id);
     const [a, b] = await Promise.all([requireVersion(c.env, report, from), requireVersion(c.env, report, to)]);
-    for (const v of [a, b]) {
-      if (isBinaryFormat(v.format)) {
-        throw new ApiError(422, "binary_format", `version ${v.version} is ${v.format}, which cannot be diffed line by line`);
-      }
-    }
-    const patch = a.sha256 === b.sha256
-      ? ""
-      : createTwoFilesPatch(`${report.name} v${from}`, `${report.name} v${to}`, await textOf(c.env, report, a), await textOf(c.env, report, b), undefined, undefined, {
-          headerOptions: FILE_HEADERS_ONLY,
-          context,
-        });
-    // Like `diff -u`: nothing at all when the texts are equal, and a one-line range is written
-    // as its start line alone.
-    const body = patch.includes("\n@@ ") ? patch.replace(/^@@ -(\d+),(\d+) \+(\d+),(\d+) @@/gm, gnuHunkHeader) : "";
+    for (const v of [a, b]) assertDiffable(v);
+    const side = async (v: VersionRow) => ({ name: `${report.name} v${v.version}`, version: v.version, text: await textOf(c.env, report, v) });
+    const body = a.sha256 === b.sha256 ? "" : unifiedDiff(await side(a), await side(b), context);
     return c.body(body, 200, { "content-type": "text/x-diff; charset=utf-8" });
   })
   .openapi(deleteRouteDef, async (c) => {

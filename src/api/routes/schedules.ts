@@ -10,6 +10,8 @@ import { CreateScheduleSchema, ScheduleRunSchema, ScheduleSchema, UpdateSchedule
 import { type ScheduleRow, findSchedule, jobTemplate, toSchedule } from "../../schedules/store";
 import { firstInstantAfter } from "../../schedules/times";
 import { checkSchedule } from "../../schedules/validate";
+import { refuseUnknownSecrets } from "../../secrets/store";
+import { assertRoom } from "../../quotas/check";
 import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
@@ -22,7 +24,7 @@ const tags = ["schedules"];
 const createRouteDef = createRoute({
   method: "post",
   path: "/",
-  summary: "Create a schedule that submits a job on a cron expression or at a fixed interval",
+  summary: "Create a schedule that submits a job on a cron expression or at a fixed interval (403 `quota_schedules` beyond the tenant's quota)",
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(CreateScheduleSchema),
@@ -90,13 +92,13 @@ const triggerRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 202: jsonContent(JobSchema, "Accepted"), ...errorResponses(401, 403, 404, 422) },
+  responses: { 202: jsonContent(JobSchema, "Accepted"), ...errorResponses(401, 403, 404, 422, 429) },
 });
 
 const runsRouteDef = createRoute({
   method: "get",
   path: "/{id}/runs",
-  summary: "List a schedule's runs with their jobs' current status, newest first",
+  summary: "List a schedule's runs with their jobs' current status, newest first; instants a rate limit or quota refused show as skipped, with the reason",
   tags,
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam, query: PageQuery },
@@ -139,7 +141,9 @@ export const schedulesApi = newRouter()
       startsAt: msOrNull(input.startsAt),
       endsAt: msOrNull(input.endsAt),
     };
-    const timezone = checkSchedule(tenant, { ...fields, timezone: input.timezone, job: input.job }, now);
+    const timezone = checkSchedule(c.env, tenant, { ...fields, timezone: input.timezone, job: input.job }, now);
+    await refuseUnknownSecrets(c.env, tenant, [JSON.stringify(input.job.input ?? null)]);
+    await assertRoom(c.env, tenant, "schedules", 1);
     const row: ScheduleRow = {
       id: newId("sch", now),
       tenant,
@@ -198,7 +202,8 @@ export const schedulesApi = newRouter()
       misfire: changes.misfire ?? current.misfire,
       catchUpLimit: changes.catchUpLimit ?? current.catchUpLimit,
     };
-    next.timezone = checkSchedule(tenant, { ...next, job: changes.job ?? jobTemplate(current) }, now);
+    next.timezone = checkSchedule(c.env, tenant, { ...next, job: changes.job ?? jobTemplate(current) }, now);
+    if (changes.job) await refuseUnknownSecrets(c.env, tenant, [JSON.stringify(changes.job.input ?? null)]);
     await uniqueName(next.name, () => rewriteSchedule(c.env, db, current, next, now));
     return c.json(toSchedule(await findSchedule(db, tenant, current.id), now), 200);
   })
@@ -235,6 +240,7 @@ export const schedulesApi = newRouter()
       trigger: run.trigger,
       jobId: run.jobId,
       jobStatus,
+      skippedReason: run.skippedReason,
       createdAt: iso(run.createdAt),
     });
     return c.json(pageOf(rows, limit, view, (r) => ({ instant: r.run.instant })), 200);

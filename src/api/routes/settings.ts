@@ -1,7 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { eq, sql } from "drizzle-orm";
+import { ADMIN_TENANT, type Principal, type Scope } from "../../auth/principal";
+import type { Database } from "../../db/client";
+import { tenantSettings } from "../../db/schema";
 import { DEFAULT_JOB_RETENTION_DAYS } from "../../housekeeping/jobs";
+import { quotaReport } from "../../quotas/check";
+import { QuotaUpdateSchema, QuotasSchema } from "../../quotas/limits";
 import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
-import type { Scope } from "../../auth/principal";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { hasScope, requireAnyScope } from "../middleware/auth";
@@ -24,6 +29,7 @@ const SettingsSchema = z
       effectiveRetentionDays: z.number().int().describe("The retention housekeeping applies."),
       concurrencyLimit,
     }),
+    quotas: QuotasSchema.describe("What the tenant may hold, and how much of it it holds now."),
   })
   .openapi("TenantSettings");
 
@@ -36,65 +42,96 @@ const SettingsUpdateSchema = z
       .refine((jobs) => Object.keys(jobs).length > 0, "give retentionDays, concurrencyLimit or both")
       .optional()
       .describe("Needs the admin scope. Fields left out keep their value."),
+    quotas: QuotaUpdateSchema.optional(),
   })
   .strict()
-  .refine((body) => Object.keys(body).length > 0, "give reports, jobs or both")
+  .refine((body) => Object.keys(body).length > 0, "give reports, jobs, quotas or a mix")
   .openapi("TenantSettingsUpdate");
+
+const TenantQuery = z.object({
+  tenant: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe(`Platform admin key (the \`${ADMIN_TENANT}\` tenant) only: the tenant whose settings to read or change. Default: the caller's tenant.`),
+});
 
 const getRouteDef = createRoute({
   method: "get",
   path: "/",
-  summary: "The tenant's settings",
+  summary: "The tenant's settings, and its quotas with their use",
   tags: ["settings"],
   middleware: [requireAnyScope(["jobs:read", "reports:read"])] as const,
-  responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(401, 403) },
+  request: { query: TenantQuery },
+  responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(400, 401, 403) },
 });
 
 const putRouteDef = createRoute({
   method: "put",
   path: "/",
-  summary: "Change some of the tenant's settings; sections left out keep their values",
+  summary: "Change some of the tenant's settings; sections left out keep their values (quotas: the platform admin key only)",
   tags: ["settings"],
   middleware: [requireAnyScope(["reports:write", "admin"])] as const,
-  request: jsonBody(SettingsUpdateSchema),
+  request: { query: TenantQuery, ...jsonBody(SettingsUpdateSchema) },
   responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(400, 401, 403) },
 });
 
-async function read(env: Env, tenant: string): Promise<z.infer<typeof SettingsSchema>> {
-  const row = await env.DB.prepare(
-    "SELECT report_keep_versions AS keep, job_retention_days AS retention, concurrency_limit AS concurrency FROM tenant_settings WHERE tenant = ?",
-  )
-    .bind(tenant)
-    .first<{ keep: number | null; retention: number | null; concurrency: number | null }>();
-  const retention = row?.retention ?? null;
+/** The tenant a request is about: its own, or any one the platform admin names. */
+function tenantOf(principal: Principal, asked: string | undefined): string {
+  if (asked === undefined || asked === principal.tenant) return principal.tenant;
+  if (principal.tenant !== ADMIN_TENANT) throw new ApiError(403, "forbidden", "only the platform admin key reads or changes another tenant's settings");
+  return asked;
+}
+
+async function read(env: Env, db: Database, tenant: string): Promise<z.infer<typeof SettingsSchema>> {
+  const [row, quotas] = await Promise.all([db.select().from(tenantSettings).where(eq(tenantSettings.tenant, tenant)).get(), quotaReport(env, tenant)]);
+  const retention = row?.jobRetentionDays ?? null;
   return {
-    reports: { keepVersions: row?.keep ?? null },
-    jobs: { retentionDays: retention, effectiveRetentionDays: retention ?? DEFAULT_JOB_RETENTION_DAYS, concurrencyLimit: row?.concurrency ?? null },
+    reports: { keepVersions: row?.reportKeepVersions ?? null },
+    jobs: { retentionDays: retention, effectiveRetentionDays: retention ?? DEFAULT_JOB_RETENTION_DAYS, concurrencyLimit: row?.concurrencyLimit ?? null },
+    quotas,
+  };
+}
+
+type Update = z.infer<typeof SettingsUpdateSchema>;
+
+/** The columns an update writes: only those given. Quota overrides merge into the stored ones (null removes one). */
+function columnsOf(body: Update) {
+  const given = {
+    reportKeepVersions: body.reports?.keepVersions,
+    jobRetentionDays: body.jobs?.retentionDays,
+    concurrencyLimit: body.jobs?.concurrencyLimit,
+  };
+  const columns = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<typeof given>;
+  const patch = body.quotas ? JSON.stringify(body.quotas) : undefined;
+  return {
+    insert: { ...columns, ...(patch ? { quotas: sql`json_patch('{}', ${patch})` } : {}) },
+    update: { ...columns, ...(patch ? { quotas: sql`json_patch(coalesce(${tenantSettings.quotas}, '{}'), ${patch})` } : {}) },
   };
 }
 
 export const settingsApi = newRouter()
-  .openapi(getRouteDef, async (c) => c.json(await read(c.env, c.get("principal").tenant), 200))
+  .openapi(getRouteDef, async (c) => {
+    const tenant = tenantOf(c.get("principal"), c.req.valid("query").tenant);
+    return c.json(await read(c.env, c.get("db"), tenant), 200);
+  })
   .openapi(putRouteDef, async (c) => {
     const body = c.req.valid("json");
     const principal = c.get("principal");
+    const tenant = tenantOf(principal, c.req.valid("query").tenant);
     const needs = (section: string, scope: Scope) => {
       if (!hasScope(principal, scope)) throw new ApiError(403, "forbidden", `changing the ${section} settings needs the \`${scope}\` scope`);
     };
     if (body.reports) needs("reports", "reports:write");
     if (body.jobs) needs("jobs", "admin");
-    // Only the columns given are written; their names come from this fixed list, never the request.
-    const given = Object.entries({
-      report_keep_versions: body.reports?.keepVersions,
-      job_retention_days: body.jobs?.retentionDays,
-      concurrency_limit: body.jobs?.concurrencyLimit,
-    }).filter(([, value]) => value !== undefined);
-    const columns = given.map(([column]) => column);
-    await c.env.DB.prepare(
-      `INSERT INTO tenant_settings (tenant, ${columns.join(", ")}, updated_at) VALUES (?${", ?".repeat(columns.length)}, ?)
-       ON CONFLICT (tenant) DO UPDATE SET ${columns.map((col) => `${col} = excluded.${col}`).join(", ")}, updated_at = excluded.updated_at`,
-    )
-      .bind(principal.tenant, ...given.map(([, value]) => value), Date.now())
-      .run();
-    return c.json(await read(c.env, principal.tenant), 200);
+    if (body.quotas && principal.tenant !== ADMIN_TENANT) throw new ApiError(403, "forbidden", "quotas are set by the platform admin key");
+    const { insert, update } = columnsOf(body);
+    const updatedAt = Date.now();
+    await c
+      .get("db")
+      .insert(tenantSettings)
+      .values({ tenant, ...insert, updatedAt })
+      .onConflictDoUpdate({ target: tenantSettings.tenant, set: { ...update, updatedAt } });
+    return c.json(await read(c.env, c.get("db"), tenant), 200);
   });

@@ -2,9 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { templates } from "../../db/schema";
 import { newId } from "../../engine/ids";
-import { ReportRenderError, renderReport } from "../../reports/render";
+import { ReportLimitError, ReportRenderError, renderReport } from "../../reports/render";
 import { assertValidTemplate, findTemplate, toTemplate } from "../../reports/templates";
 import { bindVariables } from "../../reports/variables";
+import { assertRoom } from "../../quotas/check";
 import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { CreateTemplateSchema, PreviewSchema, TemplateSchema, UpdateTemplateSchema } from "../../schemas/template";
 import { newRouter } from "../context";
@@ -99,6 +100,7 @@ export const templatesApi = newRouter()
       createdAt: now,
       updatedAt: now,
     };
+    await assertRoom(c.env, row.tenant, "templates", 1);
     try {
       await c.get("db").insert(templates).values(row).run();
     } catch (err) {
@@ -172,6 +174,7 @@ export const templatesApi = newRouter()
       const rendered = await renderReport({ body: template.body, format: template.format, variables: bound.values, data, reportName: template.name });
       return c.body(rendered.bytes.slice().buffer, 200, { "content-type": rendered.contentType });
     } catch (err) {
+      if (err instanceof ReportLimitError) throw new ApiError(422, "limit_exceeded", err.message, [{ limit: err.limit, max: err.max }]);
       if (err instanceof ReportRenderError) throw new ApiError(422, "render_failed", err.message, err.detail);
       throw err;
     }

@@ -14,6 +14,7 @@ import {
   uploadKey,
   uploadPart,
 } from "../../uploads/store";
+import { parseByteRange } from "../../uploads/range";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { requireScope } from "../middleware/auth";
@@ -21,6 +22,10 @@ import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 /** Part bodies are limited by R2 (5 GiB) and, in practice, by the Worker's request size. */
 const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
+
+const RangeHeader = z.object({
+  range: z.string().optional().openapi({ description: "One range of bytes: `bytes=a-b`, `bytes=a-` or `bytes=-n`. Unsatisfiable: 416 with `Content-Range: bytes */size`." }),
+});
 
 const rawBody = { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } };
 
@@ -90,18 +95,22 @@ const contentRouteDef = createRoute({
   summary: "Download an upload's bytes (Range requests supported)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
-  request: { params: IdParam },
-  responses: { 200: { description: "The bytes" }, 206: { description: "The requested range" }, ...errorResponses(401, 403, 404, 409, 416) },
+  request: { params: IdParam, headers: RangeHeader },
+  responses: {
+    200: { description: "The bytes (also for a Range in another unit, with several ranges, or malformed)" },
+    206: { description: "The requested range, with its Content-Range" },
+    ...errorResponses(401, 403, 404, 409, 416),
+  },
 });
 
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
-  summary: "Delete an upload (aborts it if still open)",
+  summary: "Delete an upload (aborts it if still open); 409 while documents are made from it",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
 });
 
 /** The request's declared body length: streams into R2 need it. */
@@ -156,17 +165,22 @@ export const uploadsApi = newRouter()
   })
   .openapi(contentRouteDef, async (c) => {
     const { id } = c.req.valid("param");
+    const { range: rangeHeader } = c.req.valid("header");
     const row = await requireStored(c.env, c.get("principal").tenant, id);
-    const ranged = c.req.header("range") !== undefined;
-    const object = await c.env.BUCKET.get(uploadKey(row.tenant, row.id), ranged ? { range: c.req.raw.headers } : {});
+    const range = parseByteRange(rangeHeader, row.size);
+    if (range.kind === "unsatisfiable") {
+      throw new ApiError(416, "range_not_satisfiable", `cannot serve ${rangeHeader}: the upload has ${row.size} bytes`, undefined, {
+        "content-range": `bytes */${row.size}`,
+      });
+    }
+    const part = range.kind === "part" ? range : undefined;
+    // A ranged get reads only the asked bytes from R2.
+    const object = await c.env.BUCKET.get(uploadKey(row.tenant, row.id), part ? { range: { offset: part.offset, length: part.length } } : {});
     if (!object) throw new ApiError(404, "content_missing", `the bytes of upload ${id} are missing from storage`);
     const headers: Record<string, string> = { "content-type": row.contentType, "accept-ranges": "bytes", etag: object.httpEtag };
-    if (ranged && object.range && "offset" in object.range) {
-      const offset = object.range.offset ?? 0;
-      const length = object.range.length ?? row.size - offset;
-      if (offset >= row.size && row.size > 0) throw new ApiError(416, "range_not_satisfiable", `the upload has ${row.size} bytes`);
-      headers["content-range"] = `bytes ${offset}-${offset + length - 1}/${row.size}`;
-      headers["content-length"] = String(length);
+    if (part) {
+      headers["content-range"] = `bytes ${part.offset}-${part.offset + part.length - 1}/${row.size}`;
+      headers["content-length"] = String(part.length);
       return c.body(object.body, 206, headers);
     }
     headers["content-length"] = String(object.size);

@@ -1,0 +1,1 @@
+CREATE INDEX `documents_tenant_upload` ON `documents` (`tenant`,`upload_id`);
