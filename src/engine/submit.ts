@@ -6,11 +6,11 @@ import { ConflictError, InvalidInputError, RateLimitedError, UnauthorizedError, 
 import { type JobDefinition, isDurable } from "../jobs/define";
 import { findJobDefinition } from "../jobs/index";
 import { MAX_TIMEOUT_MS, type SubmitJob } from "../schemas/job";
-import { assertLiveJobsRoom } from "../quotas/check";
+import { defaultLimit, quotaExceeded } from "../quotas/limits";
 import { parseJobInput } from "../secrets/references";
 import { refuseUnknownSecrets } from "../secrets/store";
 import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
-import { JOB_COLUMNS, insertStatements } from "./store/insert";
+import { JOB_COLUMNS, type LiveJobsReport, insertStatements } from "./store/insert";
 import { type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
 import { newId } from "./ids";
 import { DEFAULT_BACKOFF } from "./retry";
@@ -172,7 +172,6 @@ export interface SubmitOutcome {
  */
 export async function submitJobs(env: Env, principal: Principal, rows: PreparedJob[], now = Date.now()): Promise<SubmitOutcome> {
   await refuseUnknownSecrets(env, principal.tenant, rows.map((row) => row.input));
-  await assertLiveJobsRoom(env, principal.tenant, rows);
   const batch = submissionBatch(env, principal, rows, now);
   // Messages go out only once the rows are written: a submission that the batch refuses (a revoked
   // key, a rate limit, a debounce clash) must not have announced anything.
@@ -180,6 +179,8 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
   if (principal.keyHash && !rowsOf<{ live: number }>(results, batch.liveAt)[0]?.live) {
     throw new UnauthorizedError("unknown or revoked API key");
   }
+  const quota = rowsOf<LiveJobsReport>(results, batch.quotaAt)[0];
+  if (quota && !quota.fits) throw quotaExceeded("liveJobs", quota.limit, quota.used, quota.adding);
   const { inserted, existingByKey, queuedByDebounceKey } = readBatch(results, batch);
   refuseDebounceClash(rows, queuedByDebounceKey);
   const earlier = (row: PreparedJob) =>
@@ -205,6 +206,8 @@ interface SubmissionBatch {
   debouncedAt?: number;
   reportAt: number;
   liveAt: number;
+  /** The live-jobs quota the inserts applied (`LiveJobsReport`). */
+  quotaAt: number;
 }
 
 function submissionBatch(env: Env, principal: Principal, rows: PreparedJob[], now: number): SubmissionBatch {
@@ -214,7 +217,7 @@ function submissionBatch(env: Env, principal: Principal, rows: PreparedJob[], no
   const debounceKeys = [...new Set(rows.flatMap((r) => (r.debounceKey ? [r.debounceKey] : [])))];
   const groups = rateGroups(rows);
   const groupsJson = JSON.stringify(groups);
-  const { inserts, tagInserts } = insertStatements(db, principal, rows, groupsJson, now);
+  const { inserts, tagInserts, liveJobsReport } = insertStatements(db, principal, rows, groupsJson, now, defaultLimit(env, "liveJobs"));
   const statements: D1PreparedStatement[] = [];
   const add = (list: D1PreparedStatement[]) => {
     const first = statements.length;
@@ -235,7 +238,8 @@ function submissionBatch(env: Env, principal: Principal, rows: PreparedJob[], no
   ]);
   const reportAt = add(reportStatements(db, tenant, groups, now));
   const liveAt = add(principal.keyHash ? [liveKeyStatement(env, principal)] : []);
-  return { statements, insertsAt, insertCount: inserts.length, existingAt, ...(debounceKeys.length > 0 ? { debouncedAt } : {}), reportAt, liveAt };
+  const quotaAt = add([liveJobsReport]);
+  return { statements, insertsAt, insertCount: inserts.length, existingAt, ...(debounceKeys.length > 0 ? { debouncedAt } : {}), reportAt, liveAt, quotaAt };
 }
 
 /** What the batch found: the ids it inserted, and the jobs of earlier submissions by idempotency and debounce key. */

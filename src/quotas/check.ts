@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { uploads } from "../db/schema";
 import { QUOTA_NAMES, type QuotaName, type QuotaUse, limitOf, parseOverrides, quotaExceeded } from "./limits";
-import { existingRowsQuery, liveJobsQuery, usageQuery } from "./usage";
+import { existingRowsQuery, usageQuery } from "./usage";
 
 /**
  * The checks domain modules call before a write that adds to what a tenant holds. Each costs one
@@ -16,21 +16,6 @@ export async function assertRoom(env: Env, tenant: string, quota: QuotaName, add
   const used = Number(row?.used ?? 0);
   const { limit } = limitOf(env, quota, parseOverrides(row?.overrides));
   if (used + adding > limit) throw quotaExceeded(quota, limit, used, adding);
-}
-
-/**
- * Before jobs are submitted, in the one statement a submission spends on it: a request repeating
- * an idempotency key the tenant already used adds no job, so a client's retry of an accepted
- * submission is answered with its job, not refused.
- */
-export async function assertLiveJobsRoom(env: Env, tenant: string, requests: { idempotencyKey: string | null }[]): Promise<void> {
-  if (requests.length === 0) return;
-  const keys = requests.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : []));
-  const row = await liveJobsQuery(database(env), tenant, keys).get();
-  const used = Number(row?.used ?? 0);
-  const adding = requests.length - Number(row?.repeats ?? 0);
-  const { limit } = limitOf(env, "liveJobs", parseOverrides(row?.overrides));
-  if (adding > 0 && used + adding > limit) throw quotaExceeded("liveJobs", limit, used, adding);
 }
 
 /** Before rows are upserted into a dataset: only the keys it does not hold yet add rows. */

@@ -44,15 +44,10 @@ export function usageQuery(db: Database, tenant: string, quota: QuotaName) {
   }
 }
 
-/**
- * The tenant's live jobs, its overrides, and how many of `keys` its jobs already use as idempotency
- * keys (submitting those again adds no job).
- */
-export function liveJobsQuery(db: Database, tenant: string, keys: string[] = []) {
-  const repeats = (keys.length === 0 ? sql<number>`0` : sql<number>`(
-    SELECT count(*) FROM ${jobs} WHERE ${jobs.tenant} = ${tenant} AND ${jobs.idempotencyKey} IN (SELECT value FROM json_each(${JSON.stringify(keys)})))`).as("repeats");
+/** The tenant's live jobs and its overrides. Submits apply the same count inside their inserts (src/engine/store/insert.ts). */
+export function liveJobsQuery(db: Database, tenant: string) {
   return db
-    .select({ used: counted(), overrides: overridesOf(tenant), repeats })
+    .select({ used: counted(), overrides: overridesOf(tenant) })
     .from(jobs)
     .where(and(eq(jobs.tenant, tenant), inArray(jobs.status, [...LIVE_STATUSES])));
 }

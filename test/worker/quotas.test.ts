@@ -206,6 +206,21 @@ describe("each quota refuses the write that would exceed it", () => {
     expect((await quotasOf(a.key)).liveJobs).toEqual({ limit: 4, used: 4, source: "override" });
     expect((await quotasOf(b.key)).liveJobs).toEqual({ limit: 100_000, used: 3, source: "default" });
   });
+
+  it("decides the live-jobs quota for a whole batch, however many insert statements carry it", async () => {
+    const { key, tenant } = await newTenant();
+    await submit(key, later());
+    // About 3 MB of rows: the submission writes them with several inserts (src/engine/json-chunks.ts).
+    const padded = () => later({ type: "http.request", input: { url: "https://example.com/", method: "POST", body: "x".repeat(7_500) } });
+    const batch = { jobs: Array.from({ length: 400 }, padded) };
+    await setQuotas(tenant, { liveJobs: 400 });
+    await expectQuotaRefusal(await api("/jobs/batch", { key, body: batch }), "liveJobs", "quota_live_jobs", { limit: 400, used: 1, requested: 400 });
+    expect((await quotasOf(key)).liveJobs).toMatchObject({ used: 1 });
+    // One more of room and every row goes in: a later insert does not count the earlier ones' rows twice.
+    await setQuotas(tenant, { liveJobs: 401 });
+    expect((await api("/jobs/batch", { key, body: batch })).status).toBe(202);
+    expect((await quotasOf(key)).liveJobs).toMatchObject({ limit: 401, used: 401 });
+  });
 });
 
 describe("counting", () => {

@@ -19,11 +19,33 @@ const INSERTED = new SqlText(jobFields(["id", "debounceKey"]));
 export const JOB_COLUMNS = allFields(jobs).text;
 
 /**
- * Inserts the rows of `?4` (a JSON chunk) if the caller's key (`?5`, `?6`) is live and `admitted`
- * holds: the rate limits admitted the submission (`?1` groups, `?2` tenant, `?3` now). Whether a job is gated, and
- * by which throttle, is settled here from the tenant's settings and rules.
+ * The live-jobs quota (src/quotas/), decided for the whole request inside each of its inserts, so a
+ * submit costs no extra round trip: the tenant's unfinished jobs created before the request's first
+ * id `?9` (one chunk's rows do not count against the next), plus the `?10` jobs it brings, less those
+ * whose idempotency key (`?8`) the tenant already used, within the tenant's override or `?11`.
  */
-const insertJobs = (admitted: string) => `
+const LIVE_USED = `(SELECT count(*) FROM jobs WHERE tenant = ?2 AND status IN ('queued', 'running', 'retrying') AND id < ?9)`;
+const REPEATS = `(SELECT count(*) FROM jobs WHERE tenant = ?2 AND idempotency_key IN (SELECT value FROM json_each(?8)) AND id < ?9)`;
+const LIVE_LIMIT = `coalesce((SELECT quotas->>'liveJobs' FROM tenant_settings WHERE tenant = ?2), ?11)`;
+const LIVE_ROOM = `${LIVE_USED} + ?10 - ${REPEATS} <= ${LIVE_LIMIT}`;
+
+/** What the submission learns of the quota its inserts applied (same parameters, same transaction). */
+export const LIVE_JOBS_REPORT = `SELECT ${LIVE_ROOM} AS fits, ${LIVE_USED} AS used, ?10 - ${REPEATS} AS adding, ${LIVE_LIMIT} AS "limit"`;
+
+export interface LiveJobsReport {
+  fits: number;
+  used: number;
+  adding: number;
+  limit: number;
+}
+
+/**
+ * Inserts the rows of `?4` (a JSON chunk) if the caller's key (`?5`, `?6`) is live, the live-jobs
+ * quota has `room` and `admitted` holds: the rate limits admitted the submission (`?1` groups, `?2`
+ * tenant, `?3` now). Whether a job is gated, and by which throttle, is settled here from the
+ * tenant's settings and rules.
+ */
+const insertJobs = (admitted: string, room: string) => `
   INSERT INTO jobs (id, tenant, type, status, priority, input, attempts, max_attempts, timeout_ms, backoff,
                     tags, idempotency_key, durable, series, run_at, created_at, dispatch_due_at, concurrency_key,
                     concurrency_limit, gated, debounce_key, debounce_deadline, throttle_key)
@@ -40,7 +62,7 @@ const insertJobs = (admitted: string) => `
   LEFT JOIN rate_limit_rules r ON r.tenant = ?2 AND r.action = j.value->>'rateAction'
   LEFT JOIN tenant_settings s ON s.tenant = ?2
   WHERE (?6 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?5 AND hash = ?6 AND revoked_at IS NULL))
-    AND NOT EXISTS (${DEBOUNCE_CLASH}) AND ${admitted}`;
+    AND NOT EXISTS (${DEBOUNCE_CLASH}) AND ${admitted} AND ${room}`;
 
 /**
  * A debounce key whose queued job is of another type or durability than this request's job (`?7`
@@ -90,20 +112,27 @@ function insertFields(r: PreparedJob) {
   });
 }
 
-/** Job inserts (their answers list the ids written) and, when any job has tags, the tag inserts. */
-export function insertStatements(db: D1Database, principal: Principal, rows: PreparedJob[], groups: string, now: number) {
+/**
+ * Job inserts (their answers list the ids written), when any job has tags the tag inserts, and the
+ * statement reporting the live-jobs quota the inserts applied (`liveJobsDefault` unless overridden).
+ */
+export function insertStatements(db: D1Database, principal: Principal, rows: PreparedJob[], groups: string, now: number, liveJobsDefault: number) {
   const { tenant, keyId } = principal;
   const keyHash = principal.keyHash ?? null;
   const debounceKeys = JSON.stringify(rows.flatMap((r) => (r.debounceKey ? [{ key: r.debounceKey, type: r.type, durable: r.durable }] : [])));
-  const bind = (text: string, chunk: string) => db.prepare(text).bind(groups, tenant, now, chunk, keyId, keyHash, debounceKeys);
+  const idempotencyKeys = JSON.stringify(rows.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])));
+  const firstId = rows.reduce((min, r) => (r.id < min ? r.id : min), rows[0]?.id ?? "");
+  const bind = (text: string, chunk: string | null) =>
+    db.prepare(text).bind(groups, tenant, now, chunk, keyId, keyHash, debounceKeys, idempotencyKeys, firstId, rows.length, liveJobsDefault);
   const plain = jsonChunks(rows.filter((r) => !r.debounceKey).map(insertFields));
   const debounced = jsonChunks(rows.filter((r) => r.debounceKey).map(insertFields));
   const inserts = [
-    ...plain.map((chunk) => bind(`${insertJobs(ADMITTED)} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk)),
+    ...plain.map((chunk) => bind(`${insertJobs(ADMITTED, LIVE_ROOM)} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk)),
     ...debounced.map((chunk) =>
-      bind(`${insertJobs(`(${ADMITTED} OR ${MERGES})`)} ${DEBOUNCE_MERGE} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk),
+      bind(`${insertJobs(`(${ADMITTED} OR ${MERGES})`, `(${LIVE_ROOM} OR ${MERGES})`)} ${DEBOUNCE_MERGE} ON CONFLICT DO NOTHING RETURNING ${INSERTED.text}`, chunk),
     ),
   ];
+  const liveJobsReport = bind(LIVE_JOBS_REPORT, null);
   const sql = rawSql(db);
   const tagged = rows.some((r) => r.tags !== "[]");
   const tagInserts = !tagged ? [] : [...plain, ...debounced].map(
@@ -114,6 +143,6 @@ export function insertStatements(db: D1Database, principal: Principal, rows: Pre
       WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.value->>'id')
       ON CONFLICT DO NOTHING`,
   );
-  return { inserts, tagInserts };
+  return { inserts, tagInserts, liveJobsReport };
 }
 
