@@ -13,6 +13,7 @@ export const QUOTAS = {
   datasetRows: { env: "QUOTA_DATASET_ROWS", code: "quota_dataset_rows", unit: "dataset rows" },
   documentChunks: { env: "QUOTA_DOCUMENT_CHUNKS", code: "quota_document_chunks", unit: "document chunks" },
   liveJobs: { env: "QUOTA_LIVE_JOBS", code: "quota_live_jobs", unit: "live jobs (queued, running or retrying)" },
+  secrets: { env: "QUOTA_SECRETS", code: "quota_secrets", unit: "secrets" },
 } as const satisfies Record<string, { env: keyof Env; code: string; unit: string }>;
 
 export type QuotaName = keyof typeof QUOTAS;
@@ -28,6 +29,7 @@ const StoredOverrides = z.object({
   datasetRows: limit,
   documentChunks: limit,
   liveJobs: limit,
+  secrets: limit,
 }).partial();
 
 export type QuotaOverrides = z.infer<typeof StoredOverrides>;

@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { datasetRows, documentChunks, documents, jobs, schedules, templates, tenantSettings, uploads } from "../db/schema";
+import { datasetRows, documentChunks, documents, jobs, schedules, secrets, templates, tenantSettings, uploads } from "../db/schema";
 import type { QuotaName } from "./limits";
 
 /** The statuses of a job that is not finished. */
@@ -41,6 +41,8 @@ export function usageQuery(db: Database, tenant: string, quota: QuotaName) {
         .where(eq(documents.tenant, tenant));
     case "liveJobs":
       return liveJobsQuery(db, tenant);
+    case "secrets":
+      return db.select({ used: counted(), overrides }).from(secrets).where(eq(secrets.tenant, tenant));
   }
 }
 

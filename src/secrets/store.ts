@@ -3,6 +3,7 @@ import { type Database, database } from "../db/client";
 import { secrets } from "../db/schema";
 import { InvalidInputError, NotFoundError } from "../errors";
 import { NonRetryableError } from "../engine/errors";
+import { assertRoom } from "../quotas/check";
 import { openSecret, sealSecret, secretsKey } from "./cipher";
 import { SECRET_MARKER, findReferences } from "./references";
 
@@ -16,6 +17,8 @@ const INFO = { name: secrets.name, createdAt: secrets.createdAt, updatedAt: secr
 export async function putSecret(env: Env, tenant: string, name: string, value: string, now: number): Promise<SecretInfo & { created: boolean }> {
   const sealed = await sealSecret(await secretsKey(env), tenant, name, value);
   const db = database(env);
+  const stored = await db.select({ name: secrets.name }).from(secrets).where(and(eq(secrets.tenant, tenant), eq(secrets.name, name))).get();
+  if (!stored) await assertRoom(env, tenant, "secrets", 1);
   const [before, [after]] = await db.batch([
     db.select({ name: secrets.name }).from(secrets).where(and(eq(secrets.tenant, tenant), eq(secrets.name, name))),
     db.insert(secrets)

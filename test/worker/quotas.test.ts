@@ -17,6 +17,7 @@ const DEFAULT_VARS: Record<QuotaName, string> = {
   datasetRows: env.QUOTA_DATASET_ROWS,
   documentChunks: env.QUOTA_DOCUMENT_CHUNKS,
   liveJobs: env.QUOTA_LIVE_JOBS,
+  secrets: env.QUOTA_SECRETS,
 };
 
 /** A tenant whose key holds every scope of its own tenant (but is not the platform admin key). */
@@ -56,6 +57,7 @@ describe("quotas in GET /settings", () => {
       datasetRows: "1000000",
       documentChunks: "200000",
       liveJobs: "100000",
+      secrets: "1000",
     });
   });
 
@@ -106,6 +108,21 @@ describe("each quota refuses the write that would exceed it", () => {
     expect((await quotasOf(a.key)).schedules).toEqual({ limit: 2, used: 2, source: "override" });
     expect((await quotasOf(b.key)).schedules).toEqual({ limit: 1000, used: 2, source: "default" });
     await api(`/settings?tenant=${a.tenant}`, { method: "PUT", body: { quotas: { schedules: null } } });
+  });
+
+  it("secrets, where replacing one adds none", async () => {
+    const a = await newTenant(["admin"]);
+    const b = await newTenant(["admin"]);
+    const put = (key: string, name: string) => api(`/secrets/${name}`, { key, method: "PUT", body: { value: "v" } });
+    await setQuotas(a.tenant, { secrets: 1 });
+    expect((await put(a.key, "one")).status).toBe(201);
+    await expectQuotaRefusal(await put(a.key, "two"), "secrets", "quota_secrets", { limit: 1, used: 1, requested: 1 });
+    expect((await put(a.key, "one")).status).toBe(200);
+    expect((await put(b.key, "two")).status).toBe(201);
+    await setQuotas(a.tenant, { secrets: 2 });
+    expect((await put(a.key, "two")).status).toBe(201);
+    expect((await quotasOf(a.key)).secrets).toEqual({ limit: 2, used: 2, source: "override" });
+    expect((await quotasOf(b.key)).secrets).toEqual({ limit: 1000, used: 1, source: "default" });
   });
 
   it("templates", async () => {
