@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { jobs } from "../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
+import { assertRoom } from "../quotas/check";
 import { workflowInstanceId } from "../workflows/instance";
 import { dispatchOrLeaveToSweeper } from "./dispatch";
 import { TERMINAL } from "./events";
@@ -37,6 +38,8 @@ export async function requeueJob(env: Env, db: Database, tenant: string, id: str
   if (job.status !== "failed" && job.status !== "cancelled") {
     throw new ConflictError("invalid_state", `only failed or cancelled jobs can run again; this one is ${job.status}`);
   }
+  // Running again makes it live again: it counts against the live-jobs quota as a new submission does.
+  await assertRoom(env, tenant, "liveJobs", 1);
   const row = await requeue(db, id, now);
   if (!row) throw new ConflictError("invalid_state", "the job changed state meanwhile; try again");
   await dispatchOrLeaveToSweeper(env, [{ id, priority: row.priority as Priority, runAt: now }], now);

@@ -218,6 +218,8 @@ describe("each quota refuses the write that would exceed it", () => {
     // A finished job no longer counts.
     expect((await api(`/jobs/${second.id}/cancel`, { key: a.key, method: "POST" })).status).toBe(200);
     await submit(a.key, later());
+    // Running a finished job again makes it live: the quota refuses it as it refuses a new job.
+    await expectQuotaRefusal(await api(`/jobs/${second.id}/retry`, { key: a.key, method: "POST" }), "liveJobs", "quota_live_jobs", { limit: 2, used: 2, requested: 1 });
     await setQuotas(a.tenant, { liveJobs: 4 });
     expect((await api("/jobs/batch", { key: a.key, body: { jobs: [later(), later()] } })).status).toBe(202);
     expect((await quotasOf(a.key)).liveJobs).toEqual({ limit: 4, used: 4, source: "override" });
