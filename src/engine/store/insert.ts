@@ -24,9 +24,11 @@ export const JOB_COLUMNS = allFields(jobs).text;
  * id `?9` (one chunk's rows do not count against the next), plus the `?10` jobs it brings, less those
  * whose idempotency key (`?8`) the tenant already used, within the tenant's override or `?11`.
  */
-const LIVE_USED = `(SELECT count(*) FROM jobs WHERE tenant = ?2 AND status IN ('queued', 'running', 'retrying') AND id < ?9)`;
-const REPEATS = `(SELECT count(*) FROM jobs WHERE tenant = ?2 AND idempotency_key IN (SELECT value FROM json_each(?8)) AND id < ?9)`;
 const LIVE_LIMIT = `coalesce((SELECT quotas->>'liveJobs' FROM tenant_settings WHERE tenant = ?2), ?11)`;
+/** Counted no further than the limit allows: the check never reads more index entries than the quota. */
+const LIVE_USED = `(SELECT count(*) FROM (
+  SELECT 1 FROM jobs WHERE tenant = ?2 AND status IN ('queued', 'running', 'retrying') AND id < ?9 LIMIT ${LIVE_LIMIT} + 1))`;
+const REPEATS = `(SELECT count(*) FROM jobs WHERE tenant = ?2 AND idempotency_key IN (SELECT value FROM json_each(?8)) AND id < ?9)`;
 const LIVE_ROOM = `${LIVE_USED} + ?10 - ${REPEATS} <= ${LIVE_LIMIT}`;
 
 /** What the submission learns of the quota its inserts applied (same parameters, same transaction). */
