@@ -109,11 +109,7 @@ export async function runAttempt(
       throw new NonRetryableError(`input does not match the job type's schema: ${fields}`);
     }
     const value = await Promise.race([definition.run(parsed.data, ctx), stopped]);
-    const result = scrubber.json(value);
-    if (result.length > MAX_RESULT_BYTES) {
-      throw new NonRetryableError(`result is ${result.length} bytes; at most ${MAX_RESULT_BYTES} (store bytes in R2)`);
-    }
-    return { ok: true, result };
+    return { ok: true, result: storableResult(scrubber, value) };
   } catch (err) {
     return { ok: false, error: scrubber.errorInfo(describeError(err)), timedOut: err === stopReason && err instanceof AttemptTimeoutError };
   } finally {
@@ -121,6 +117,15 @@ export async function runAttempt(
     // Work the job left behind (a fetch it did not await, say) learns that the attempt is over.
     if (controller && !controller.signal.aborted) controller.abort(new Error("attempt finished"));
   }
+}
+
+/** A result as the job row stores it: JSON, its secrets scrubbed, within the size a row holds. */
+function storableResult(scrubber: SecretScrubber, value: unknown): string {
+  const result = scrubber.json(value);
+  if (result.length > MAX_RESULT_BYTES) {
+    throw new NonRetryableError(`result is ${result.length} bytes; at most ${MAX_RESULT_BYTES} (store bytes in R2)`);
+  }
+  return result;
 }
 
 /** The attempt's input, parsed with its secrets revealed, and what takes them out of what it writes. */

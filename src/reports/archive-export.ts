@@ -14,11 +14,8 @@ async function allVersions(env: Env, reportId: string): Promise<VersionRow[]> {
   return database(env).select().from(reportVersions).where(eq(reportVersions.reportId, reportId)).orderBy(reportVersions.version);
 }
 
-/** Streams a report's archive: one version's bytes in memory at a time. */
-export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
-  const versions = await allVersions(env, report.id);
-  assertArchivable(versions);
-  const manifest: Manifest = {
+function manifestOf(report: ReportRow, versions: VersionRow[]): Manifest {
+  return {
     kind: ARCHIVE_KIND,
     formatVersion: 1,
     report: { name: report.name },
@@ -33,6 +30,13 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
       file: entryName(v),
     })),
   };
+}
+
+/** Streams a report's archive: one version's bytes in memory at a time. */
+export async function exportArchive(env: Env, report: ReportRow): Promise<ReadableStream<Uint8Array>> {
+  const versions = await allVersions(env, report.id);
+  assertArchivable(versions);
+  const manifest = manifestOf(report, versions);
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   // These reject once the client has gone away; `produce` learns it from `writer.ready` and stops.
@@ -82,4 +86,3 @@ export async function exportArchive(env: Env, report: ReportRow): Promise<Readab
   });
   return readable;
 }
-
