@@ -2,6 +2,10 @@
 // Numbers only; nothing here asserts a speed.
 import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
 import { reportBounds } from "./bounds.ts";
+import { reportPeer } from "./peer.ts";
+import { reportImport } from "./imports.ts";
+import { reportLists } from "./lists.ts";
+import { reportReports } from "./reports.ts";
 
 const ADMIN = "bench-admin-key";
 /** Requests go out with a tenant's key, as an application's would (set in main). */
@@ -212,6 +216,10 @@ async function main() {
   if (wanted("fanout")) await onFreshServer(reportFanout);
   if (wanted("cost")) await reportCost();
   if (wanted("bounds")) await onFreshServer((server) => reportBounds(server, ADMIN));
+  if (wanted("peer")) await reportPeer(ADMIN, onFreshServer);
+  if (wanted("import")) await reportImport(ADMIN);
+  if (wanted("reports")) await reportReports(ADMIN);
+  if (wanted("lists")) await reportLists(ADMIN);
 }
 
 async function reportLatency(server: DevServer) {
