@@ -1,3 +1,4 @@
+import { readAtMost } from "../bytes";
 import { OutboundRefusedError, checkDestination } from "./guard";
 import { type OutboundEnv, outboundPolicy } from "./policy";
 
@@ -77,22 +78,9 @@ export async function guardedFetch(env: OutboundEnv, target: string, init: Outbo
 
 /** At most `limit` bytes of a body (never more than `MAX_STORED_BODY_BYTES`) as text; the rest is not read. */
 export async function readCappedText(response: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
-  const cap = Math.min(limit, MAX_STORED_BODY_BYTES);
   if (!response.body) return { text: "", truncated: false };
-  const reader = response.body.getReader();
-  const bytes = new Uint8Array(cap);
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { text: new TextDecoder().decode(bytes.subarray(0, size)), truncated: false };
-    const room = cap - size;
-    bytes.set(value.subarray(0, room), size);
-    size += Math.min(room, value.byteLength);
-    if (value.byteLength > room) {
-      await reader.cancel();
-      return { text: new TextDecoder().decode(bytes.subarray(0, size)), truncated: true };
-    }
-  }
+  const { bytes, overflowed } = await readAtMost(response.body, Math.min(limit, MAX_STORED_BODY_BYTES));
+  return { text: new TextDecoder().decode(bytes), truncated: overflowed };
 }
 
 /** A response's headers as they may be stored: without the cookies it sets. */

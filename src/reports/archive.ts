@@ -3,6 +3,7 @@ import { Unzip, type UnzipFile, UnzipInflate } from "fflate";
 import { columnOf } from "../db/columns";
 import { reportVersions, reports } from "../db/schema";
 import { newId } from "../engine/ids";
+import { concatenate } from "../bytes";
 import { sha256Hex } from "../crypto";
 import { ConflictError, type InvalidInputError } from "../errors";
 import { MANIFEST, MAX_MANIFEST_BYTES, type Manifest, type ManifestVersion, corrupt, readManifest, tooLarge } from "./archive-manifest";
@@ -179,16 +180,6 @@ function collectEntry(file: UnzipFile, state: Received, pending: Entry[]) {
   } catch (err) {
     state.failure = corrupt(`entry "${file.name}" uses an unsupported compression: ${(err as Error).message}`);
   }
-}
-
-function concatenate(chunks: Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes;
 }
 
 /** The manifest of an archive read to its end, once it is sure that no entry it lists is missing. */

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { readAtMost } from "../../bytes";
 import { type BodyLimit, describeBytes } from "../body-limits";
 import type { AppEnv } from "../context";
 import { ApiError, renderError } from "../errors";
@@ -19,30 +20,6 @@ function declaredLength(headers: Headers): number | undefined {
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-/** Reads a body sent without a length, refusing it at the first chunk past the limit. */
-async function readWithin(body: ReadableStream<Uint8Array>, limit: BodyLimit): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit.maxBytes) {
-      await reader.cancel();
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const whole = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return whole;
-}
-
 /**
  * Refuses a body past the route's limit before the route reads any of it: at once when its
  * declared length is too large, else while it streams in (a JSON body is buffered up to the
@@ -60,7 +37,10 @@ export function limitBodies(options: BodyLimitOptions) {
       return next();
     }
     if (limit.kind === "json") {
-      c.req.raw = new Request(c.req.raw, { body: await readWithin(body, limit) });
+      // A body sent without a length is read up to the limit, refused at the first chunk past it.
+      const { bytes, overflowed } = await readAtMost(body, limit.maxBytes);
+      if (overflowed) throw tooLarge(limit);
+      c.req.raw = new Request(c.req.raw, { body: bytes });
       return next();
     }
     let overflowed = false;
