@@ -24,7 +24,7 @@ export async function tick(env: Env, slot: number, source: TickSource): Promise<
   await task("schedules", () => fireDueSchedules(env, now), (r) => r.jobs + r.failed > 0);
   await task("sweep", () => sweep(env), (r) => r.stuck + r.durable + r.redispatched > 0);
   await task("report retention", () => applyReportRetention(env), (r) => r.reports > 0);
-  await task("housekeeping", () => cleanUpJobs(env), (r) => r.jobs > 0);
+  await task("housekeeping", () => cleanUpJobs(env, { now }), (r) => r.jobs > 0);
   return true;
 }
 

@@ -42,6 +42,12 @@ export const jobs = sqliteTable(
     runAt: integer("run_at").notNull(),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
+    /**
+     * The job row holds its latest attempt (start and outcome): an attempt row is written only
+     * once a later attempt or series replaces it, so a job that succeeds first time writes none.
+     */
+    attemptStartedAt: integer("attempt_started_at"),
+    attemptOutcome: text("attempt_outcome", { enum: ["running", "succeeded", "failed", "timed_out", "cancelled"] }),
     finishedAt: integer("finished_at"),
     heartbeatAt: integer("heartbeat_at"),
     /** When the queue message announcing this job is expected to be delivered; the sweeper re-sends overdue ones. */
@@ -65,16 +71,13 @@ export const jobs = sqliteTable(
     throttleKey: text("throttle_key"),
   },
   (t) => [
-    index("jobs_tenant_id").on(t.tenant, t.id),
+    // D1 bills every index entry a write adds, so a job enters as few as possible (see
+    // docs/scaling.md): the table is WITHOUT ROWID (migration 0015), one index serves the list by
+    // status and, through one range per status, the unfiltered list; one serves type and priority.
     index("jobs_tenant_status_id").on(t.tenant, t.status, t.id),
-    index("jobs_tenant_type_id").on(t.tenant, t.type, t.id),
-    index("jobs_tenant_priority_id").on(t.tenant, t.priority, t.id),
-    index("jobs_tenant_finished").on(t.tenant, t.finishedAt),
-    // Partial indexes for the sweeper: a job enters and leaves each once, instead of every
-    // status change rewriting an entry.
-    index("jobs_waiting_dispatch").on(t.dispatchDueAt).where(sql`status IN ('queued', 'retrying')`),
-    index("jobs_running_heartbeat").on(t.heartbeatAt).where(sql`status = 'running'`),
-    index("jobs_active_lane").on(t.priority, t.status, t.runAt).where(sql`status IN ('queued', 'retrying', 'running')`),
+    index("jobs_tenant_type_priority_id").on(t.tenant, t.type, t.priority, t.id),
+    // Jobs waiting for their queue message (or parked): entered at submit, left at the claim.
+    index("jobs_waiting").on(t.priority, t.dispatchDueAt, t.runAt).where(sql`status IN ('queued', 'retrying')`),
     uniqueIndex("jobs_tenant_idempotency").on(t.tenant, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
     index("jobs_concurrency").on(t.tenant, t.concurrencyKey, t.status).where(sql`concurrency_key IS NOT NULL`),
     index("jobs_tenant_gated").on(t.tenant, t.status).where(sql`gated = 1`),
@@ -89,7 +92,8 @@ export const jobTags = sqliteTable(
     tag: text("tag").notNull(),
     jobId: text("job_id").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenant, t.tag, t.jobId] }), index("job_tags_job").on(t.jobId)],
+  // WITHOUT ROWID (migration 0015): a tag costs one written row, the key itself.
+  (t) => [primaryKey({ columns: [t.tenant, t.tag, t.jobId] })],
 );
 
 export const attempts = sqliteTable(

@@ -31,6 +31,15 @@ export function idLowerBound(prefix: string, ms: number): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
 
+/** `idLowerBound` as SQL, of the millisecond value of `msExpression` (SQL), for bounds computed per row. */
+export function idLowerBoundSql(prefix: string, msExpression: string): string {
+  const chars = Array.from({ length: TIME_CHARS }, (_, i) => {
+    const shift = 5 * (TIME_CHARS - 1 - i);
+    return `substr('${CROCKFORD}', ((CAST(${msExpression} AS INTEGER) >> ${shift}) & 31) + 1, 1)`;
+  });
+  return `('${prefix}_' || ${chars.join(" || ")})`;
+}
+
 export function base64Url(bytes: Uint8Array): string {
   let bin = "";
   for (const b of bytes) bin += String.fromCharCode(b);

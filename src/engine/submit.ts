@@ -117,6 +117,8 @@ function preparedRow(tenant: string, request: SubmitJob, definition: JobDefiniti
     runAt,
     createdAt: now,
     startedAt: null,
+    attemptStartedAt: null,
+    attemptOutcome: null,
     finishedAt: null,
     heartbeatAt: null,
     dispatchDueAt: dispatchDueAt(runAt, now),

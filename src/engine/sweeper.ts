@@ -1,12 +1,13 @@
 import { type RawSql, SqlText, rawSql } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
 import { type Dispatchable, dispatchOrLeaveToSweeper, redispatch } from "./dispatch";
-import type { Priority } from "./lanes";
+import { PRIORITIES, type Priority } from "./lanes";
 import { settle } from "./settle";
 import { DISPATCHABLE, type JobRow, jobColumn, jobFields } from "./store/columns";
 import { promote } from "./store/gates";
 import { afterMoves } from "./store/moves";
 import { failLost } from "./store/transitions";
+import { TENANTS_WITH_JOBS } from "./tenants";
 
 /** How late a queue message may be before the sweeper assumes it was lost. */
 export const DISPATCH_GRACE_MS = 30_000;
@@ -25,6 +26,11 @@ const QUIET = ["id", "priority", "series", "maxAttempts", "backoff", "durable", 
 /** A quiet job, `quietSince` being its heartbeat (or, asleep in its backoff, when it was due). */
 type QuietJob = Pick<JobRow, (typeof QUIET)[number]> & { attempt: JobRow["attempts"]; quietSince: number };
 
+/** Running jobs, through each tenant's range of `jobs_tenant_status_id` (see tenants.ts). */
+const RUNNING = new SqlText(TENANTS_WITH_JOBS);
+/** Every lane, so that the waiting index (lane first) is read one lane's range at a time. */
+const LANES = new SqlText(`(${PRIORITIES.map((p) => `'${p}'`).join(", ")})`);
+
 const quietFields = (since: "heartbeatAt" | "runAt") =>
   new SqlText(`${jobFields(QUIET)}, jobs.${jobColumn("attempts")} AS "attempt", jobs.${jobColumn(since)} AS "quietSince"`);
 
@@ -34,8 +40,8 @@ const quietFields = (since: "heartbeatAt" | "runAt") =>
  */
 async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results } = await sql`
-    SELECT ${quietFields("heartbeatAt")} FROM jobs
-    WHERE status = 'running' AND heartbeat_at < ${now} - timeout_ms - ${STUCK_GRACE_MS} AND durable = 0
+    ${RUNNING} SELECT ${quietFields("heartbeatAt")} FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
+    WHERE jobs.heartbeat_at < ${now} - jobs.timeout_ms - ${STUCK_GRACE_MS} AND jobs.durable = 0
     LIMIT ${SWEEP_LIMIT}`.all<QuietJob>();
   const lostHeartbeat = { name: "HeartbeatLost", message: "the worker running this attempt stopped responding", retryable: true };
   const settled = await settle(
@@ -80,12 +86,12 @@ async function lostBecause(env: Env, job: QuietJob, now: number): Promise<string
 async function quietDurable(env: Env, sql: RawSql, now: number): Promise<QuietJob[]> {
   // Quiet for DURABLE_QUIET_MS, or past the job's time limit if that comes first.
   const [running, retrying] = await env.DB.batch<QuietJob>([
-    sql`SELECT ${quietFields("heartbeatAt")} FROM jobs
-        WHERE status = 'running' AND durable = 1
-          AND heartbeat_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
+    sql`${RUNNING} SELECT ${quietFields("heartbeatAt")} FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
+        WHERE jobs.durable = 1 AND jobs.heartbeat_at < ${now} - min(${DURABLE_QUIET_MS}, jobs.timeout_ms + ${STUCK_GRACE_MS})
+        LIMIT ${SWEEP_LIMIT}`,
     sql`SELECT ${quietFields("runAt")} FROM jobs
-        WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND status = 'retrying' AND durable = 1
-          AND run_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
+        WHERE priority IN ${LANES} AND dispatch_due_at IS NULL AND status IN ('queued', 'retrying') AND status = 'retrying'
+          AND durable = 1 AND run_at < ${now} - min(${DURABLE_QUIET_MS}, timeout_ms + ${STUCK_GRACE_MS}) LIMIT ${SWEEP_LIMIT}`,
   ]);
   return [...(running?.results ?? []), ...(retrying?.results ?? [])];
 }
@@ -112,9 +118,10 @@ async function reconcileDurable(env: Env, sql: RawSql, now: number): Promise<num
 
 /** Queued or retrying jobs whose queue message should have arrived by now: it was lost, so send again. */
 async function redispatchOverdue(env: Env, sql: RawSql, now: number): Promise<number> {
+  // Each lane's range of the waiting index up to the grace (no dispatch time sorts first).
   const { results: overdue } = await sql`
     SELECT ${DISPATCHABLE} FROM jobs
-    WHERE status IN ('queued', 'retrying')
+    WHERE priority IN ${LANES} AND status IN ('queued', 'retrying')
       AND (dispatch_due_at IS NULL OR dispatch_due_at < ${now - DISPATCH_GRACE_MS})
       AND NOT (status = 'retrying' AND durable = 1 AND claim_token IS NULL AND dispatch_due_at IS NULL)
       AND NOT (gated = 1 AND dispatch_due_at IS NULL)
@@ -131,7 +138,7 @@ async function redispatchOverdue(env: Env, sql: RawSql, now: number): Promise<nu
 async function promoteParked(env: Env, sql: RawSql, now: number): Promise<number> {
   const { results } = await sql`
     SELECT id FROM jobs
-    WHERE status IN ('queued', 'retrying') AND dispatch_due_at IS NULL AND gated = 1 AND run_at <= ${now}
+    WHERE priority IN ${LANES} AND dispatch_due_at IS NULL AND status IN ('queued', 'retrying') AND gated = 1 AND run_at <= ${now}
     LIMIT ${SWEEP_LIMIT}`.all<{ id: string }>();
   await promote(env, results.map((r) => r.id), now);
   return results.length;

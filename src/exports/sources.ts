@@ -1,6 +1,8 @@
 import { type SQL, type Table, and, asc, count, eq, getTableColumns, gt, gte, lt } from "drizzle-orm";
 import { database } from "../db/client";
 import { datasetRows, datasets, jobs, reports } from "../db/schema";
+import { idLowerBound } from "../engine/ids";
+import { type JobListFilter, listJobs } from "../engine/job-list";
 import { iso } from "../engine/job-view";
 import { viewOfInput } from "../secrets/redact";
 
@@ -55,13 +57,24 @@ export async function datasetExists(env: Env, tenant: string, name: string): Pro
   return row !== undefined;
 }
 
+/** The export's job filters as a list filter: created-at bounds become id bounds (ids start with their creation time). */
+function jobListFilter(filters: JobFilters | undefined): Omit<JobListFilter, "limit"> {
+  return {
+    status: filters?.status as JobListFilter["status"],
+    type: filters?.type,
+    fromId: filters?.createdAfter ? idLowerBound("job", Date.parse(filters.createdAfter)) : undefined,
+    belowId: filters?.createdBefore ? idLowerBound("job", Date.parse(filters.createdBefore)) : undefined,
+  };
+}
+
 function jobFilters(tenant: string, filters: JobFilters | undefined): SQL | undefined {
+  const { status, type, fromId, belowId } = jobListFilter(filters);
   return and(
     eq(jobs.tenant, tenant),
-    filters?.status ? eq(jobs.status, filters.status as (typeof jobs.$inferSelect)["status"]) : undefined,
-    filters?.type ? eq(jobs.type, filters.type) : undefined,
-    filters?.createdAfter ? gte(jobs.createdAt, Date.parse(filters.createdAfter)) : undefined,
-    filters?.createdBefore ? lt(jobs.createdAt, Date.parse(filters.createdBefore)) : undefined,
+    status ? eq(jobs.status, status) : undefined,
+    type ? eq(jobs.type, type) : undefined,
+    fromId ? gte(jobs.id, fromId) : undefined,
+    belowId ? lt(jobs.id, belowId) : undefined,
   );
 }
 
@@ -88,14 +101,10 @@ function columnsFor<T extends Table, K extends keyof T["_"]["columns"] & string>
 export async function pageOf(env: Env, tenant: string, spec: SourceSpec, cursor: string | null, limit: number): Promise<Page> {
   const db = database(env);
   if (spec.source === "jobs") {
-    const results = await db
-      .select(columnsFor(jobs, JOB_FIELDS))
-      .from(jobs)
-      .where(and(jobFilters(tenant, spec.filters), gt(jobs.id, cursor ?? "")))
-      .orderBy(asc(jobs.id))
-      .limit(limit);
+    const filter = { ...jobListFilter(spec.filters), aboveId: cursor ?? undefined, ascending: true, limit };
+    const results = await listJobs(db, env.DB, tenant, filter);
     const records = results.map((r) => ({
-      ...r,
+      ...Object.fromEntries(JOB_FIELDS.map((f) => [f, r[f]])),
       tags: JSON.parse(r.tags),
       createdAt: iso(r.createdAt),
       startedAt: isoOrNull(r.startedAt),

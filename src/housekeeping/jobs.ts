@@ -1,6 +1,7 @@
-import { ADMIN_TENANT } from "../auth/principal";
 import { rawSql, rowsOf } from "../db/raw";
+import { idLowerBoundSql } from "../engine/ids";
 import { pruneStatement } from "../engine/rate-limits";
+import { TENANTS_WITH_JOBS } from "../engine/tenants";
 import { deleteFinishedStatements } from "../engine/store/removal";
 import { deleteArtefacts, deleteProducedUploads } from "./artefacts";
 
@@ -19,24 +20,29 @@ const DAY_MS = 86_400_000;
 /**
  * Tenants with finished jobs past their retention, least recently cleaned first so that one
  * tenant's large backlog cannot starve the others. With `?3` only that tenant, even with nothing due.
- * Every tenant that can own jobs has an API key row (keys are revoked, never deleted), except the
- * env admin key's tenant.
  */
 const DUE_TENANTS = `
-  WITH tenants(tenant) AS (SELECT tenant FROM api_keys WHERE ?3 IS NULL UNION SELECT coalesce(?3, '${ADMIN_TENANT}')),
+  ${TENANTS_WITH_JOBS},
+  chosen(tenant) AS (SELECT tenant FROM tenants WHERE tenant IS NOT NULL AND ?3 IS NULL UNION SELECT ?3 WHERE ?3 IS NOT NULL),
   retention AS (
     SELECT t.tenant, ?1 - coalesce(s.job_retention_days, ?2) * ${DAY_MS} AS cutoff, h.last_run_at
-    FROM tenants t LEFT JOIN tenant_settings s ON s.tenant = t.tenant LEFT JOIN housekeeping h ON h.tenant = t.tenant
+    FROM chosen t LEFT JOIN tenant_settings s ON s.tenant = t.tenant LEFT JOIN housekeeping h ON h.tenant = t.tenant
   )
   SELECT tenant, cutoff FROM retention r
-  WHERE ?3 IS NOT NULL OR EXISTS (
-    SELECT 1 FROM jobs WHERE jobs.tenant = r.tenant AND finished_at < r.cutoff AND status IN ('completed', 'failed', 'cancelled'))
+  WHERE ?3 IS NOT NULL OR EXISTS (${EXPIRED("r.tenant", "r.cutoff")})
   ORDER BY last_run_at NULLS FIRST, tenant LIMIT ?4`;
 
-/** One batch of a tenant's expired jobs, read from the `jobs_tenant_finished` index. */
-export const EXPIRED_JOBS = `
-  SELECT id FROM jobs WHERE tenant = ?1 AND finished_at < ?2 AND status IN ('completed', 'failed', 'cancelled')
-  ORDER BY finished_at LIMIT ?3`;
+/**
+ * A tenant's finished jobs that are past `cutoff`, through `jobs_tenant_status_id`: a job finishes
+ * after it was created, so only ids created before the cutoff are read.
+ */
+function EXPIRED(tenant: string, cutoff: string) {
+  return `SELECT id FROM jobs WHERE tenant = ${tenant} AND status IN ('completed', 'failed', 'cancelled')
+    AND id < ${idLowerBoundSql("job", cutoff)} AND finished_at < ${cutoff}`;
+}
+
+/** One batch of a tenant's expired jobs. */
+export const EXPIRED_JOBS = `${EXPIRED("?1", "?2")} LIMIT ?3`;
 
 export interface CleanupOptions {
   now?: number;
@@ -99,7 +105,7 @@ async function cleanUpTenant(env: Env, tenant: string, cutoff: number, now: numb
  * One D1 batch (a transaction) deletes the jobs that still qualify, then the rows of theirs that
  * no longer have a job: a job retried since it was selected keeps everything. R2 objects go after
  * the rows, so nothing is deleted for a job that stayed. A unary `+` keeps SQLite on the primary
- * key instead of scanning the tenant's whole expired range in `jobs_tenant_finished`.
+ * key instead of scanning the tenant's whole expired range in `jobs_tenant_status_id`.
  */
 async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number, ids: string[]) {
   const sql = rawSql(env.DB);
@@ -107,11 +113,11 @@ async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number,
   const removed = deleteFinishedStatements(sql, tenant, cutoff, doomed);
   const results = await env.DB.batch([
     deleteProducedUploads(sql, tenant, cutoff, doomed),
+    removed.tags,
     removed.jobs,
     removed.attempts,
     removed.logs,
     ...removed.rest,
-    sql`DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_tags.job_id)`,
     sql`DELETE FROM batch_items WHERE job_id IN (SELECT value FROM json_each(${doomed})) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = batch_items.job_id)`,
     // Deleted rather than cleared, as the scheduler forgets runs itself (src/schedules/cancel.ts):
     // these instants lie before their schedule's next run and never fire again, and the run history
@@ -128,11 +134,11 @@ async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number,
                         WHERE r.tenant = rate_limit_hits.tenant AND r.action = rate_limit_hits.action AND rate_limit_hits.at > ${now} - r.window_ms)`,
   ]);
   const uploads = rowsOf<{ id: string }>(results, 0).map((r) => r.id);
-  const jobs = rowsOf<{ id: string; type: string }>(results, 1);
+  const jobs = rowsOf<{ id: string; type: string }>(results, 2);
   return {
     jobs: jobs.length,
-    attempts: results[2]!.meta.changes,
-    logs: results[3]!.meta.changes,
+    attempts: results[3]!.meta.changes,
+    logs: results[4]!.meta.changes,
     artefacts: await deleteArtefacts(env, tenant, uploads, jobs),
   };
 }

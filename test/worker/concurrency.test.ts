@@ -9,10 +9,17 @@ interface Span {
 
 /** Every attempt of the tenant's jobs with `concurrencyKey` (or all its jobs), from D1's attempt records. */
 async function spans(tenant: string, concurrencyKey?: string): Promise<Span[]> {
+  // Each job's latest attempt is on its row; earlier ones (retries) are attempt rows.
   const { results } = await env.DB.prepare(
-    `SELECT a.job_id AS jobId, a.started_at AS startedAt, a.finished_at AS finishedAt
-     FROM attempts a JOIN jobs j ON j.id = a.job_id
-     WHERE j.tenant = ?1 AND (?2 IS NULL OR j.concurrency_key = ?2) ORDER BY a.started_at`,
+    `SELECT * FROM (
+       SELECT a.job_id AS jobId, a.started_at AS startedAt, a.finished_at AS finishedAt
+       FROM attempts a JOIN jobs j ON j.id = a.job_id
+       WHERE j.tenant = ?1 AND (?2 IS NULL OR j.concurrency_key = ?2)
+       UNION
+       SELECT id, attempt_started_at, coalesce(finished_at, heartbeat_at) FROM jobs
+       WHERE tenant = ?1 AND (?2 IS NULL OR concurrency_key = ?2) AND attempt_started_at IS NOT NULL
+         AND attempt_outcome IS NOT 'running'
+     ) ORDER BY startedAt`,
   )
     .bind(tenant, concurrencyKey ?? null)
     .all<Span>();

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { database, type JobRow } from "../../src/db/client";
-import { attempts, jobs } from "../../src/db/schema";
+import { jobs } from "../../src/db/schema";
 import { prepareJobs } from "../../src/engine/submit";
 import worker from "../../src/index";
 import type { SubmitJob } from "../../src/schemas/job";
@@ -50,16 +50,22 @@ export async function insertJob(
   overrides: Partial<JobRow> = {},
 ): Promise<JobRow> {
   const now = Date.now();
-  const [prepared] = prepareJobs(tenant, [{ priority: "normal", tags: [], input: {}, ...request } as SubmitJob], now, () => "");
+  // Ids start with their creation time, as the engine makes them (retention relies on it).
+  const createdAt = overrides.createdAt ?? now;
+  const [prepared] = prepareJobs(tenant, [{ priority: "normal", tags: [], input: {}, ...request } as SubmitJob], createdAt, () => "");
   // A far-future dispatch time keeps the sweeper from announcing the job on its own.
-  const row: JobRow = { ...prepared!, dispatchDueAt: now + 3_600_000, ...overrides };
+  const row: JobRow = { ...prepared!, runAt: now, dispatchDueAt: now + 3_600_000, ...overrides };
   await database(env).insert(jobs).values(row).run();
   return row;
 }
 
-/** Records the attempt that a (now vanished) consumer started, as a claim would have. */
+/** Records the attempt that a (now vanished) consumer started, as a claim would have: on the job row. */
 export async function insertRunningAttempt(jobId: string, series: number, attempt: number, startedAt: number) {
-  await database(env).insert(attempts).values({ jobId, series, attempt, startedAt, outcome: "running" }).run();
+  await database(env)
+    .update(jobs)
+    .set({ series, attempts: attempt, attemptStartedAt: startedAt, attemptOutcome: "running" })
+    .where(eq(jobs.id, jobId))
+    .run();
 }
 
 /** The worker's entry points, typed as the runtime calls them (with an ExecutionContext). */

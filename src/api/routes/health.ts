@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { STUCK_GRACE_MS } from "../../engine/sweeper";
+import { TENANTS_WITH_JOBS } from "../../engine/tenants";
 import { jsonContent } from "../../schemas/common";
 import { newRouter } from "../context";
 
@@ -28,8 +29,8 @@ export const healthApi = newRouter().openapi(healthRoute, async (c) => {
   const started = Date.now();
   try {
     const row = await c.get("db").get<{ stuck: number }>(sql`
-      SELECT count(*) AS stuck FROM jobs
-      WHERE status = 'running' AND heartbeat_at < ${started} - timeout_ms - ${STUCK_GRACE_MS}`);
+      ${sql.raw(TENANTS_WITH_JOBS)} SELECT count(*) AS stuck FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
+      WHERE jobs.heartbeat_at < ${started} - jobs.timeout_ms - ${STUCK_GRACE_MS}`);
     const body = {
       status: "ok" as const,
       d1: { ok: true, latencyMs: Date.now() - started },

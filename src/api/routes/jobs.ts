@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, desc, eq, gte, lt, type SQL } from "drizzle-orm";
-import { attempts, jobLogs, jobTags, jobs } from "../../db/schema";
+import { asc, eq } from "drizzle-orm";
+import { jobLogs } from "../../db/schema";
 import { cancelJob, findJob, requeueJob } from "../../engine/control";
 import { idLowerBound } from "../../engine/ids";
+import { listAttempts, listJobs } from "../../engine/job-list";
 import { toAttempt, toJob } from "../../engine/job-view";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
@@ -156,27 +157,16 @@ export const jobsApi = newRouter()
     const query = c.req.valid("query");
     const tenant = c.get("principal").tenant;
     const cursor = query.cursor ? decodeCursor(query.cursor, isIdCursor).id : undefined;
-    const filters: (SQL | undefined)[] = [
-      query.status ? eq(jobs.status, query.status) : undefined,
-      query.type ? eq(jobs.type, query.type) : undefined,
-      query.priority ? eq(jobs.priority, query.priority) : undefined,
-      query.createdAfter ? gte(query.tag ? jobTags.jobId : jobs.id, idLowerBound("job", Date.parse(query.createdAfter) + 1)) : undefined,
-      query.createdBefore ? lt(query.tag ? jobTags.jobId : jobs.id, idLowerBound("job", Date.parse(query.createdBefore))) : undefined,
-      cursor ? lt(query.tag ? jobTags.jobId : jobs.id, cursor) : undefined,
-    ];
-    const db = c.get("db");
-    const rows = query.tag
-      ? (
-          await db
-            .select({ job: jobs })
-            .from(jobTags)
-            .innerJoin(jobs, eq(jobs.id, jobTags.jobId))
-            // Tenant and tag come from job_tags only, so its primary key drives the page newest-first.
-            .where(and(eq(jobTags.tenant, tenant), eq(jobTags.tag, query.tag), ...filters))
-            .orderBy(desc(jobTags.jobId))
-            .limit(query.limit + 1)
-        ).map((r) => r.job)
-      : await db.select().from(jobs).where(and(eq(jobs.tenant, tenant), ...filters)).orderBy(desc(jobs.id)).limit(query.limit + 1);
+    const before = query.createdBefore ? idLowerBound("job", Date.parse(query.createdBefore)) : undefined;
+    const rows = await listJobs(c.get("db"), c.env.DB, tenant, {
+      status: query.status,
+      type: query.type,
+      priority: query.priority,
+      tag: query.tag,
+      fromId: query.createdAfter ? idLowerBound("job", Date.parse(query.createdAfter) + 1) : undefined,
+      belowId: cursor && before ? (cursor < before ? cursor : before) : (cursor ?? before),
+      limit: query.limit + 1,
+    });
     return c.json(pageOf(rows, query.limit, toJob, (r) => ({ id: r.id })), 200);
   })
   .openapi(getRoute, async (c) => {
@@ -193,11 +183,7 @@ export const jobsApi = newRouter()
   .openapi(attemptsRoute, async (c) => {
     const db = c.get("db");
     const job = await findJob(db, c.get("principal").tenant, c.req.valid("param").id);
-    const rows = await db
-      .select()
-      .from(attempts)
-      .where(eq(attempts.jobId, job.id))
-      .orderBy(asc(attempts.series), asc(attempts.attempt));
+    const rows = await listAttempts(db, job);
     return c.json({ items: rows.map(toAttempt) }, 200);
   })
   .openapi(logsRoute, async (c) => {

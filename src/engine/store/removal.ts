@@ -11,7 +11,7 @@ import { MOVED_LIST } from "./columns";
 
 /**
  * Deletes the jobs among `doomed` (a JSON list of ids) that finished before `cutoff`, then the
- * attempts, logs, checkpoints and dead letters of theirs that no longer have a job. Statements
+ * attempts, logs, checkpoints and dead letters of theirs that no longer have a job (their tags first). Statements
  * for the caller's batch, so that other tables go in the same transaction.
  */
 export function deleteFinishedStatements(sql: RawSql, tenant: string, cutoff: number, doomed: string) {
@@ -21,9 +21,15 @@ export function deleteFinishedStatements(sql: RawSql, tenant: string, cutoff: nu
                AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = ${name}.job_id)`;
   };
   return {
+    // Before the jobs, whose `tags` name the keys: job_tags has no index by job.
+    tags: sql`
+      DELETE FROM job_tags WHERE (tenant, tag, job_id) IN (
+        SELECT j.tenant, t.value, j.id FROM jobs j, json_each(j.tags) AS t
+        WHERE j.id IN (SELECT value FROM json_each(${doomed})) AND +j.tenant = ${tenant} AND +j.finished_at < ${cutoff}
+          AND +j.status IN ('completed', 'failed', 'cancelled'))`,
     jobs: sql`
       DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(${doomed}))
-        AND +tenant = ${tenant} AND +finished_at < ${cutoff} AND status IN ('completed', 'failed', 'cancelled')
+        AND +tenant = ${tenant} AND +finished_at < ${cutoff} AND +status IN ('completed', 'failed', 'cancelled')
       RETURNING id, type`,
     attempts: orphaned("attempts"),
     logs: orphaned("job_logs"),

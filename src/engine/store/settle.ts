@@ -35,8 +35,10 @@ export interface Settlement {
 }
 
 /**
- * running -> completed|retrying|failed, for attempts still holding their claim. The job updates
- * come first (their answers say which jobs moved), then the attempts, then any dead letters.
+ * running -> completed|retrying|failed, for attempts still holding their claim. The job row keeps
+ * the finished attempt's outcome; an attempt that a retry will replace is also written to
+ * `attempts` (the only attempt rows a job writes: one that succeeds first time writes none). Then
+ * any dead letters.
  */
 export function settleStatements(sql: RawSql, settlements: Settlement[], now: number) {
   const chunks = jsonChunks(settlements.map(withoutNulls));
@@ -44,6 +46,7 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
     (chunk) => sql`
       UPDATE jobs SET
         status = s.value->>'status',
+        attempt_outcome = s.value->>'outcome',
         result = s.value->>'result',
         error = s.value->>'error',
         finished_at = CASE WHEN s.value->>'status' = 'retrying' THEN NULL ELSE ${now} END,
@@ -56,19 +59,27 @@ export function settleStatements(sql: RawSql, settlements: Settlement[], now: nu
         progress_stage = coalesce(s.value->>'stage', progress_stage),
         progress_message = coalesce(s.value->>'message', progress_message)
       FROM jsonb_each(${chunk}) AS s
-      WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = s.value->>'token'
+      WHERE jobs.id = s.value->>'id' AND +jobs.status = 'running' AND jobs.claim_token = s.value->>'token'
       RETURNING ${SETTLED_LIST}`,
   );
-  const attemptUpdates = chunks.map(
-    (chunk) => sql`
-      UPDATE attempts SET finished_at = ${now}, outcome = s.value->>'outcome', error = s.value->>'error'
-      FROM jsonb_each(${chunk}) AS s
-      WHERE attempts.job_id = s.value->>'id' AND attempts.series = s.value->>'series'
-        AND attempts.attempt = s.value->>'attempt' AND attempts.outcome = 'running'`,
-  );
+  const retrying = settlements.filter((s) => s.status === "retrying").map((s) => s.id);
+  const replaced = retrying.length === 0 ? [] : [replacedAttemptStatement(sql, retrying, now)];
   const failed = settlements.filter((s) => s.status === "failed").map((s) => s.id);
   const deadLetters = failed.length === 0 ? [] : [deadLetterStatement(sql, failed, now)];
-  return { jobUpdates, rest: [...attemptUpdates, ...deadLetters] };
+  return { jobUpdates, rest: [...replaced, ...deadLetters] };
+}
+
+/**
+ * Writes the attempt each of `ids` just finished, as its job row holds it, to `attempts`: for jobs
+ * settled as retrying, whose next attempt will take the row's place.
+ */
+function replacedAttemptStatement(sql: RawSql, ids: string[], now: number) {
+  return sql`
+    INSERT INTO attempts (job_id, series, attempt, started_at, finished_at, outcome, error)
+    SELECT id, series, attempts, coalesce(attempt_started_at, ${now}), ${now}, attempt_outcome, error FROM jobs
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND +status = 'retrying'
+      AND attempt_outcome IN ('failed', 'timed_out')
+    ON CONFLICT DO NOTHING`;
 }
 
 export interface Heartbeat {
