@@ -8,7 +8,10 @@ export default defineConfig(async () => {
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // Two D1 shards (src/db/shards.ts): every test runs with tenants spread over both databases.
+        d1Databases: { DB: "edge-jobs-test-shard-0", DB_1: "edge-jobs-test-shard-1" },
         bindings: {
+          D1_SHARDS: "DB,DB_1",
           ADMIN_API_KEY: "test-admin-key",
           // The tests run the clock's tick themselves; a live alarm would sweep under their feet.
           CLOCK_ARMS_ON_USE: "false",

@@ -1,6 +1,6 @@
 // Runs before `npm run dev`: local secrets from the example when missing, local D1 migrations, and
 // the clock armed in the local state.
-import { copyFileSync, existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { unstable_startWorker } from "wrangler";
 
@@ -8,7 +8,11 @@ if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("created .dev.vars from .dev.vars.example (ADMIN_API_KEY=dev-admin-key-change-me)");
 }
-execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...process.env, CI: "true" } });
+// Every D1 binding of wrangler.toml: each shard (src/db/shards.ts) has the whole schema.
+const bindings = [...readFileSync("wrangler.toml", "utf8").matchAll(/\[\[d1_databases\]\][^[]*?binding\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
+for (const binding of bindings) {
+  execFileSync("wrangler", ["d1", "migrations", "apply", binding, "--local"], { stdio: "inherit", env: { ...process.env, CI: "true" } });
+}
 
 // The clock (src/durable/clock.ts) ticks on its own alarm, and wrangler dev fires a persisted
 // alarm at start, overdue or not: once armed, it needs nothing more. Local state where the Clock

@@ -1,4 +1,5 @@
 import { rawSql } from "../db/raw";
+import { platformDatabase } from "../db/shards";
 
 export type TickSource = "cron" | "alarm";
 
@@ -9,7 +10,7 @@ export type TickSource = "cron" | "alarm";
  * earlier minute gets false once a later minute has run.
  */
 export async function takeLease(env: Env, slot: number, source: TickSource, now = Date.now()): Promise<boolean> {
-  const sql = rawSql(env.DB);
+  const sql = rawSql(platformDatabase(env));
   const taken = await sql`
     INSERT INTO clock (name, slot, source, taken_at) VALUES ('tick', ${slot}, ${source}, ${now})
     ON CONFLICT (name) DO UPDATE SET slot = excluded.slot, source = excluded.source, taken_at = excluded.taken_at

@@ -1,4 +1,6 @@
+import { PLATFORM_BINDING, everyDatabase, onDatabase } from "../db/shards";
 import { sweep } from "../engine/sweeper";
+import { rollUpDatabase } from "../stats/rollup";
 import { cleanUpJobs } from "../housekeeping/jobs";
 import { applyReportRetention } from "../reports/retention";
 import { fireDueSchedules } from "../schedules/fire";
@@ -11,20 +13,26 @@ export const nextMinute = (at: number) => (Math.floor(at / MINUTE_MS) + 1) * MIN
 
 /**
  * The platform's minutely work, run by the Cron Trigger and by the Clock's alarm alike: fire the
- * schedules due before the next tick, sweep, and apply report and job retention. `slot` is the time
- * the tick was due; only the first tick to take a slot does the work (see `takeLease`), and each
- * task runs even if one before it failed, so a broken schedule never stops the sweeper. Schedules
- * are planned from the slot, or from now when the tick runs late. Never throws. Returns whether
- * this tick did the work.
+ * schedules due before the next tick, sweep, and apply report and job retention, in every
+ * database (src/db/shards.ts). `slot` is the time the tick was due; only the first tick to take a
+ * slot does the work (see `takeLease`), and each task runs even if one before it failed, so a
+ * broken schedule (or database) never stops the sweeper. Schedules are planned from the slot, or
+ * from now when the tick runs late. Never throws. Returns whether this tick did the work.
  */
 export async function tick(env: Env, slot: number, source: TickSource): Promise<boolean> {
   const taken = await task("clock lease", () => takeLease(env, slot, source), () => false);
   if (!taken) return false;
   const now = Math.max(slot, Date.now());
-  await task("schedules", () => fireDueSchedules(env, now), (r) => r.jobs + r.failed > 0);
-  await task("sweep", () => sweep(env), (r) => r.stuck + r.durable + r.redispatched > 0);
-  await task("report retention", () => applyReportRetention(env), (r) => r.reports > 0);
-  await task("housekeeping", () => cleanUpJobs(env, { now }), (r) => r.jobs > 0);
+  for (const { binding } of everyDatabase(env)) {
+    const shard = onDatabase(env, binding);
+    const name = (task: string) => (binding === PLATFORM_BINDING ? task : `${task} (${binding})`);
+    await task(name("schedules"), () => fireDueSchedules(shard, now), (r) => r.jobs + r.failed > 0);
+    await task(name("sweep"), () => sweep(shard), (r) => r.stuck + r.durable + r.redispatched > 0);
+    await task(name("report retention"), () => applyReportRetention(shard), (r) => r.reports > 0);
+    await task(name("housekeeping"), () => cleanUpJobs(shard, { now }), (r) => r.jobs > 0);
+    // On the real clock, not the slot: a watermark ahead of it would pass jobs not written yet.
+    await task(name("rollups"), () => rollUpDatabase(shard.DB), (r) => r.more);
+  }
   return true;
 }
 

@@ -8,8 +8,9 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  *
  * It is longer than 300 lines because it is the one-place schema: one commented table per block,
  * in this order:
- * - jobs and what the job store writes beside them: jobs, job_tags, attempts, job_logs, job_steps,
- *   dead_letters, lanes
+ * - jobs and what the job store writes beside them: jobs, job_rollups, job_finishes,
+ *   job_rollup_marks (the counts /stats and /queues read, src/stats/), job_tags, attempts, job_logs,
+ *   job_steps, dead_letters, lanes
  * - keys and secrets: api_keys, secrets
  * - reports: templates, reports, report_versions
  * - files and data: uploads, datasets, dataset_rows, batch_items
@@ -84,6 +85,47 @@ export const jobs = sqliteTable(
     uniqueIndex("jobs_tenant_debounce").on(t.tenant, t.debounceKey).where(sql`debounce_key IS NOT NULL AND status = 'queued'`),
   ],
 );
+
+/**
+ * `job_rollups`: per tenant, job type and priority, how many of the jobs below the watermark are in
+ * each status. The clock adds jobs in id order; the `jobs_rollup_status` trigger moves a rolled-up
+ * job's count when its status changes; retention subtracts the jobs it deletes.
+ */
+export const jobRollups = sqliteTable(
+  "job_rollups",
+  {
+    tenant: text("tenant").notNull(),
+    type: text("type").notNull(),
+    priority: text("priority", { enum: ["critical", "high", "normal", "low"] }).notNull(),
+    queued: integer("queued").notNull().default(0),
+    retrying: integer("retrying").notNull().default(0),
+    running: integer("running").notNull().default(0),
+    completed: integer("completed").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    cancelled: integer("cancelled").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.type, t.priority] })],
+);
+
+/** Rolled-up jobs that completed or failed, per tenant and minute (ms) they finished in; two hours are kept. */
+export const jobFinishes = sqliteTable(
+  "job_finishes",
+  {
+    tenant: text("tenant").notNull(),
+    minute: integer("minute").notNull(),
+    completed: integer("completed").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.minute] })],
+);
+
+/** One row per database (`name` 'jobs'): every job with an id below `watermark` is in `job_rollups`. */
+export const jobRollupMarks = sqliteTable("job_rollup_marks", {
+  name: text("name").primaryKey(),
+  watermark: text("watermark").notNull(),
+  /** When the clock last moved the watermark. */
+  rolledAt: integer("rolled_at"),
+});
 
 export const jobTags = sqliteTable(
   "job_tags",

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
+import { onDatabase } from "../db/shards";
 import { type JobEvent, type ProgressEvent, TERMINAL } from "../engine/events";
 import { toJob } from "../engine/job-view";
 import { markWatched } from "../engine/store/watch";
@@ -102,7 +103,9 @@ export class JobEvents extends DurableObject<Env> {
     }
     const afterParam = new URL(request.url).searchParams.get("after");
     const after = afterParam === null ? undefined : Number(afterParam);
-    const opening = this.canResume(after) ? this.missedSince(after!) : await this.snapshot(jobId);
+    // The worker names the shard that holds the job (`x-database`): the snapshot reads it there.
+    const shard = request.headers.get("x-database");
+    const opening = this.canResume(after) ? this.missedSince(after!) : await this.snapshot(jobId, shard);
     if (!opening) return new Response("job not found", { status: 404 });
     const caughtUp = this.loggedSince(opening);
     const ended = opening.final || caughtUp.some(isFinalEvent);
@@ -157,9 +160,9 @@ export class JobEvents extends DurableObject<Env> {
    * Marks the job watched and reads it in one statement: a runner that settles after this sees
    * watched = 1 and publishes; one that settled before is already reflected in the row.
    */
-  private async snapshot(jobId: string): Promise<Opening | undefined> {
+  private async snapshot(jobId: string, shard: string | null): Promise<Opening | undefined> {
     const before = { seq: this.lastSeq(), progress: this.lastProgress() };
-    const row = await markWatched(database(this.env), jobId);
+    const row = await markWatched(database(shard ? onDatabase(this.env, shard) : this.env), jobId);
     if (!row) return undefined;
     const job = toJob(row);
     const seq = before.seq;

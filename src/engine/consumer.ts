@@ -1,7 +1,8 @@
 import { type RawSql, SqlText, rawSql, rowsOf } from "../db/raw";
 import { armClock } from "../clock/arm";
 import { Deliveries } from "./deliveries";
-import { JobMessageSchema, dispatch, redispatch } from "./dispatch";
+import { bindingOf, everyDatabase, onDatabase } from "../db/shards";
+import { type JobMessage, JobMessageSchema, dispatch, redispatch } from "./dispatch";
 import { publishAll } from "./events";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
@@ -18,15 +19,15 @@ const CLAIM_FAILED_RETRY_SECONDS = 5;
 const UNSEEN_RETRY_SECONDS = 1;
 
 /**
- * The queue consumer for every lane. One consumer batch costs two D1 round trips in the common
- * case: one claims every due job the batch names, one settles them all; per-message round trips
- * are what limits throughput on D1.
+ * The queue consumer for every lane. One consumer batch costs two D1 round trips per database it
+ * names in the common case: one claims every due job the batch names, one settles them all;
+ * per-message round trips are what limits throughput on D1. Each message names the database
+ * (shard) its jobs are in, and each database's share of the batch is claimed and run side by side.
  */
 export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const sql = rawSql(env.DB);
   const lane = laneOfQueue(batch.queue);
-  const deliveries = new Deliveries();
-  const overflow: Message<unknown>[] = [];
+  const byDatabase = new Map<string, Deliveries>();
+  const overflow: Message<JobMessage>[] = [];
   let taken = 0;
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
@@ -34,28 +35,40 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
       console.error("dropping a malformed job message", message.id, message.body);
       message.ack();
     } else if (taken > 0 && taken + parsed.data.ids.length > MAX_JOBS_PER_INVOCATION && lane) {
-      overflow.push(message);
+      overflow.push(message as Message<JobMessage>);
     } else {
+      const deliveries = byDatabase.get(parsed.data.db) ?? new Deliveries();
       deliveries.add(message, parsed.data.ids);
+      byDatabase.set(parsed.data.db, deliveries);
       taken += parsed.data.ids.length;
     }
   }
   if (lane) await announceAgain(env, overflow, lane);
-  const ids = deliveries.jobIds;
-  if (ids.length === 0) return;
+  if (taken === 0) return;
+  // A platform with work to do has a ticking clock: its sweeper recovers what a crash leaves behind.
+  const arming = env.CLOCK_ARMS_ON_USE === "false" ? undefined : armClock(env).catch((err) => console.error("arming the clock failed", err));
+  const claims = [...byDatabase].map(([binding, deliveries]) => claimAndStart(env, binding, deliveries, lane));
+  const started = await Promise.all(claims);
+  const own = Promise.all(started.map((s) => s.running)).then(() => undefined);
+  const claimedCount = started.reduce((n, s) => n + s.claimed, 0);
+  await Promise.all([own, arming, lane ? takeOverWhile(env, lane, own, MAX_JOBS_PER_INVOCATION - claimedCount) : undefined]);
+}
 
+/** Claims one database's share of a batch and starts what it got; `running` settles when they are done. */
+async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deliveries, lane: Priority | undefined) {
+  const ids = deliveries.jobIds;
   const now = Date.now();
-  const token = newId("claim", now);
+  let env: Env;
   let claimed: ClaimedJob[];
   try {
-    // A platform with work to do has a ticking clock: its sweeper recovers what a crash leaves behind.
-    [claimed] = await Promise.all([claim(env.DB, ids, token, now), env.CLOCK_ARMS_ON_USE === "false" ? undefined : armClock(env)]);
+    env = onDatabase(platformEnv, binding);
+    claimed = await claim(env.DB, ids, newId("claim", now), now);
   } catch (err) {
-    console.error("claiming jobs failed; the batch will be redelivered", err);
+    console.error(`claiming jobs in ${binding} failed; the batch will be redelivered`, err);
     for (const id of ids) deliveries.retry(id, CLAIM_FAILED_RETRY_SECONDS);
-    return;
+    return { claimed: 0, running: Promise.resolve() };
   }
-
+  const sql = rawSql(env.DB);
   const claimedIds = new Set(claimed.map((j) => j.id));
   const unclaimed = ids.filter((id) => !claimedIds.has(id));
   if (unclaimed.length > 0) {
@@ -67,9 +80,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
       else deliveries.ack(id);
     }
   }
-
-  const own = start(env, sql, claimed, deliveries);
-  await Promise.all([own, lane ? takeOverWhile(env, sql, lane, own, MAX_JOBS_PER_INVOCATION - claimed.length) : undefined]);
+  return { claimed: claimed.length, running: start(env, sql, claimed, deliveries) };
 }
 
 /** Tells watchers the claimed jobs run, hands durable ones to their Workflows and runs the rest here. */
@@ -97,7 +108,7 @@ const TAKE_OVER_LIMIT = 100;
  * their Workflow), every TAKE_OVER_AFTER_MS: a tenant's
  * slow jobs never hold up another's fast one. Their messages, when they come, find them taken.
  */
-async function takeOverWhile(env: Env, sql: RawSql, lane: Priority, own: Promise<void>, budget: number) {
+async function takeOverWhile(env: Env, lane: Priority, own: Promise<void>, budget: number) {
   let ended = false;
   const end = own.then(() => (ended = true), () => (ended = true));
   const taken: Promise<void>[] = [];
@@ -107,12 +118,18 @@ async function takeOverWhile(env: Env, sql: RawSql, lane: Priority, own: Promise
     await Promise.race([end, new Promise((resolve) => (timer = setTimeout(resolve, TAKE_OVER_AFTER_MS)))]);
     clearTimeout(timer);
     if (ended) break;
-    const now = Date.now();
-    const ids = await dueWithoutConsumer(sql, lane, now, TAKE_OVER_AFTER_MS, Math.min(TAKE_OVER_LIMIT, left)).catch(() => []);
-    if (ids.length === 0) continue;
-    const claimed = await claim(env.DB, ids, newId("claim", now), now).catch(() => []);
-    left -= claimed.length;
-    if (claimed.length > 0) taken.push(start(env, sql, claimed, new Deliveries()));
+    // Every database's jobs queue behind this invocation, not only those of the databases it serves.
+    for (const { binding } of everyDatabase(env)) {
+      if (left <= 0) break;
+      const shardEnv = onDatabase(env, binding);
+      const sql = rawSql(shardEnv.DB);
+      const now = Date.now();
+      const ids = await dueWithoutConsumer(sql, lane, now, TAKE_OVER_AFTER_MS, Math.min(TAKE_OVER_LIMIT, left)).catch(() => []);
+      if (ids.length === 0) continue;
+      const claimed = await claim(shardEnv.DB, ids, newId("claim", now), now).catch(() => []);
+      left -= claimed.length;
+      if (claimed.length > 0) taken.push(start(shardEnv, sql, claimed, new Deliveries()));
+    }
   }
   await Promise.all(taken);
 }
@@ -121,16 +138,18 @@ async function takeOverWhile(env: Env, sql: RawSql, lane: Priority, own: Promise
  * Messages beyond what one invocation takes go back on the queue as new messages, so an
  * invocation stays bounded and other consumers can take them.
  */
-async function announceAgain(env: Env, messages: Message<unknown>[], lane: Priority) {
+async function announceAgain(env: Env, messages: Message<JobMessage>[], lane: Priority) {
   if (messages.length === 0) return;
   const now = Date.now();
-  const jobs = messages.flatMap((m) => JobMessageSchema.parse(m.body).ids.map((id) => ({ id, priority: lane, runAt: now })));
-  try {
-    await dispatch(env, jobs, now);
-    messages.forEach((m) => m.ack());
-  } catch (err) {
-    console.warn("announcing the overflow of a consumer batch failed; it will be redelivered", err);
-    messages.forEach((m) => m.retry());
+  for (const message of messages) {
+    try {
+      const { ids, db } = JobMessageSchema.parse(message.body);
+      await dispatch(onDatabase(env, db), ids.map((id) => ({ id, priority: lane, runAt: now })), now);
+      message.ack();
+    } catch (err) {
+      console.warn("announcing the overflow of a consumer batch failed; it will be redelivered", err);
+      message.retry();
+    }
   }
 }
 
@@ -185,7 +204,7 @@ async function startWorkflows(env: Env, jobs: ClaimedJob[]) {
     const instances = jobs.slice(i, i + CREATE_BATCH_LIMIT).map((job) => {
       const { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated } = job;
       const snapshot = { tenant, type, input, attempt, maxAttempts, timeoutMs, backoff, priority, watched, gated };
-      const params: DurableJobParams = { jobId: job.id, series: job.series, claimToken: job.claimToken };
+      const params: DurableJobParams = { jobId: job.id, series: job.series, claimToken: job.claimToken, db: bindingOf(env) };
       return {
         id: workflowInstanceId(job.id, job.series),
         params: input.length <= INLINE_INPUT_LIMIT ? { ...params, job: snapshot } : params,

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { rawSql } from "../db/raw";
+import { PLATFORM_BINDING, bindingOf } from "../db/shards";
 import { type LaneBinding, type Priority, laneBinding } from "./lanes";
 import { markDispatched } from "./store/waiting";
 
@@ -13,8 +14,12 @@ const SEND_BATCH_LIMIT = 100;
  */
 export const MAX_JOBS_PER_MESSAGE = 100;
 
-export const JobMessageSchema = z.object({ ids: z.array(z.string().min(1)).min(1).max(MAX_JOBS_PER_MESSAGE) });
-export type JobMessage = z.infer<typeof JobMessageSchema>;
+export const JobMessageSchema = z.object({
+  ids: z.array(z.string().min(1)).min(1).max(MAX_JOBS_PER_MESSAGE),
+  /** The D1 binding that holds the jobs (src/db/shards.ts); messages sent before sharding name none. */
+  db: z.string().min(1).max(64).default(PLATFORM_BINDING),
+});
+export type JobMessage = z.input<typeof JobMessageSchema>;
 
 export interface Dispatchable {
   id: string;
@@ -33,9 +38,11 @@ export function dispatchDueAt(runAt: number, now: number): number {
 
 /**
  * Announces jobs on their lanes' queues: jobs for the same queue and delay share a message, and
- * messages go out with one `sendBatch` per queue and hundred messages.
+ * messages go out with one `sendBatch` per queue and hundred messages. The jobs are in `env`'s
+ * database, which each message names.
  */
 export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now()): Promise<void> {
+  const db = bindingOf(env);
   const groups = new Map<string, { binding: LaneBinding; delay: number; ids: string[] }>();
   for (const job of jobs) {
     const binding = laneBinding(job.priority, job.id);
@@ -49,7 +56,7 @@ export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now())
   for (const { binding, delay, ids } of groups.values()) {
     const messages = byQueue.get(binding) ?? [];
     for (let i = 0; i < ids.length; i += MAX_JOBS_PER_MESSAGE) {
-      messages.push({ body: { ids: ids.slice(i, i + MAX_JOBS_PER_MESSAGE) }, contentType: "json", delaySeconds: delay });
+      messages.push({ body: { ids: ids.slice(i, i + MAX_JOBS_PER_MESSAGE), db }, contentType: "json", delaySeconds: delay });
     }
     byQueue.set(binding, messages);
   }

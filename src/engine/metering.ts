@@ -1,3 +1,4 @@
+import { PLATFORM_BINDING, bindingOf, everyDatabase, platformDatabase } from "../db/shards";
 import { LANE_BINDINGS } from "./lanes";
 
 export interface Usage {
@@ -52,10 +53,6 @@ export function metered(env: Env): { env: Env; usage: Usage } {
 
   const wrapped: Env = {
     ...env,
-    DB: intercept(env.DB, {
-      prepare: (query: string) => statement(env.DB.prepare(query)),
-      batch: async (statements: D1PreparedStatement[]) => count(await env.DB.batch(statements)),
-    }),
     JOB_EVENTS: intercept(env.JOB_EVENTS, {
       getByName: (name: string) => ((usage.durableObjectCalls += 1), env.JOB_EVENTS.getByName(name)),
     }),
@@ -69,5 +66,17 @@ export function metered(env: Env): { env: Env; usage: Usage } {
     }),
   };
   for (const name of LANE_BINDINGS) wrapped[name] = queue(env[name]);
+  const database = (db: D1Database): D1Database =>
+    intercept(db, {
+      prepare: (query: string) => statement(db.prepare(query)),
+      batch: async (statements: D1PreparedStatement[]) => count(await db.batch(statements)),
+    });
+  // Every shard, so the invocation is metered whichever database it turns to; then `DB` (and, in
+  // a shard's view, the platform's database kept aside) as the metered copies of the same ones.
+  const databases = new Map(everyDatabase(env).map(({ binding, db }) => [binding, database(db)]));
+  const view = wrapped as Env & Record<string, unknown>;
+  for (const [binding, db] of databases) view[binding] = db;
+  view.PLATFORM_DB = databases.get(PLATFORM_BINDING) ?? database(platformDatabase(env));
+  view.DB = databases.get(bindingOf(env)) ?? database(env.DB);
   return { env: wrapped, usage };
 }

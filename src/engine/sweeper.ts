@@ -55,6 +55,14 @@ async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number>
   return settled.length;
 }
 
+/** Running jobs of a database with no heartbeat past their time limit (the health check's count). */
+export async function countStuck(db: D1Database, now: number): Promise<number> {
+  const row = await rawSql(db)`
+    ${RUNNING} SELECT count(*) AS stuck FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
+    WHERE jobs.heartbeat_at < ${now} - jobs.timeout_ms - ${STUCK_GRACE_MS}`.first<{ stuck: number }>();
+  return Number(row?.stuck ?? 0);
+}
+
 function instanceOf(env: Env, job: Pick<QuietJob, "id" | "series">) {
   return env.DURABLE_JOB.get(workflowInstanceId(job.id, job.series));
 }

@@ -2,6 +2,7 @@ import { rawSql, rowsOf } from "../db/raw";
 import { idLowerBoundSql } from "../engine/ids";
 import { pruneStatement } from "../engine/rate-limits";
 import { TENANTS_WITH_JOBS } from "../engine/tenants";
+import { forgetExpiredStatement } from "../stats/retention";
 import { deleteFinishedStatements } from "../engine/store/removal";
 import { deleteArtefacts, deleteProducedUploads } from "./artefacts";
 
@@ -114,6 +115,8 @@ async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number,
   const results = await env.DB.batch([
     deleteProducedUploads(sql, tenant, cutoff, doomed),
     removed.tags,
+    // The roll-ups (src/stats/) forget what is deleted, in the same transaction.
+    forgetExpiredStatement(sql, tenant, cutoff, doomed),
     removed.jobs,
     removed.attempts,
     removed.logs,
@@ -134,11 +137,11 @@ async function deleteJobs(env: Env, tenant: string, cutoff: number, now: number,
                         WHERE r.tenant = rate_limit_hits.tenant AND r.action = rate_limit_hits.action AND rate_limit_hits.at > ${now} - r.window_ms)`,
   ]);
   const uploads = rowsOf<{ id: string }>(results, 0).map((r) => r.id);
-  const jobs = rowsOf<{ id: string; type: string }>(results, 2);
+  const jobs = rowsOf<{ id: string; type: string }>(results, 3);
   return {
     jobs: jobs.length,
-    attempts: results[3]!.meta.changes,
-    logs: results[4]!.meta.changes,
+    attempts: results[4]!.meta.changes,
+    logs: results[5]!.meta.changes,
     artefacts: await deleteArtefacts(env, tenant, uploads, jobs),
   };
 }

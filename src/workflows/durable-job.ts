@@ -8,6 +8,8 @@ import { type AttemptHooks, type AttemptResult, runAttempt } from "../engine/run
 import { type SettleInput, settle } from "../engine/settle";
 import { eq } from "drizzle-orm";
 import { database } from "../db/client";
+import { PLATFORM_BINDING, onDatabase } from "../db/shards";
+import { metered } from "../engine/metering";
 import { jobs } from "../db/schema";
 import { claimRetry } from "../engine/store/claim";
 import { checkpoints, stepStatements } from "../engine/store/steps";
@@ -102,9 +104,24 @@ async function sleepJobStep(scope: AttemptScope, flushLogs: FlushLogs, name: str
  */
 export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams> {
   override async run(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep) {
-    const { jobId, series } = event.payload;
     // Its job was cancelled before this instance could be created: cancelling took the id first.
     if (event.payload.cancelled) return { status: "cancelled", attempt: 0 };
+    // This run works on its job's database: every method below reads `this.env.DB`.
+    this.env = onDatabase(this.env, event.payload.db ?? PLATFORM_BINDING);
+    if (this.env.USAGE_LOG !== "true") return this.runJob(event, step);
+    // Metered like the queue consumer's batches (bench/ reads the line): one per invocation, which a
+    // Workflow gets again after each sleep or restart.
+    const { env, usage } = metered(this.env);
+    this.env = env;
+    try {
+      return await this.runJob(event, step);
+    } finally {
+      console.log(JSON.stringify({ event: "workflow_run", jobId: event.payload.jobId, usage }));
+    }
+  }
+
+  private async runJob(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep) {
+    const { jobId, series } = event.payload;
     const job = event.payload.job ?? (await step.do("load job", () => this.loadJob(jobId)));
     const definition = findJobDefinition(job.type);
     const succeeded = new Map<string, unknown>();

@@ -13,6 +13,8 @@ export interface DurableJobParams {
   jobId: string;
   series: number;
   claimToken: string;
+  /** The D1 binding that holds the job (src/db/shards.ts); instances made before sharding name none. */
+  db?: string;
   job?: DurableJobSnapshot;
   /** Set on the instance a cancel creates to keep the id from the job's own (see `stopWorkflow`). */
   cancelled?: boolean;

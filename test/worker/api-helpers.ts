@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { everyDatabase } from "../../src/db/shards";
 import { expect } from "vitest";
 import { createApp } from "../../src/api/app";
 import type { Job } from "../../src/schemas/job";
@@ -67,33 +68,35 @@ export interface CapturedStatement {
  */
 export async function captureSql(path: string, key: string): Promise<{ res: Response; statements: CapturedStatement[] }> {
   const statements: CapturedStatement[] = [];
-  const db = env.DB;
-  const recordingDb = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (query: string) => {
-          const statement = target.prepare(query);
-          const record: CapturedStatement = { sql: query, params: [] };
-          statements.push(record);
-          return new Proxy(statement, {
-            get(stmt, p) {
-              if (p === "bind") {
-                return (...params: unknown[]) => {
-                  record.params = params;
-                  return stmt.bind(...params);
-                };
-              }
-              const value = Reflect.get(stmt, p, stmt);
-              return typeof value === "function" ? value.bind(stmt) : value;
-            },
-          });
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  const recordingEnv = Object.create(env, { DB: { value: recordingDb } }) as Env;
+  const recording = (db: D1Database) =>
+    new Proxy(db, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            const record: CapturedStatement = { sql: query, params: [] };
+            statements.push(record);
+            return new Proxy(statement, {
+              get(stmt, p) {
+                if (p === "bind") {
+                  return (...params: unknown[]) => {
+                    record.params = params;
+                    return stmt.bind(...params);
+                  };
+                }
+                const value = Reflect.get(stmt, p, stmt);
+                return typeof value === "function" ? value.bind(stmt) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  // Every shard's binding records: the request finds its tenant's shard in this environment.
+  const shards = Object.fromEntries(everyDatabase(env).map(({ binding, db }) => [binding, { value: recording(db) }]));
+  const recordingEnv = Object.create(env, shards) as Env;
   const ctx = createExecutionContext();
   const res = await createApp().fetch(
     new Request(`https://jobs.test/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } }),

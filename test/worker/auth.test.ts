@@ -6,7 +6,7 @@ import { signEventToken } from "../../src/api/event-token";
 import { mintKey } from "../../src/api/keys";
 import { safeEqual } from "../../src/crypto";
 import { expectError, later } from "./api-helpers";
-import { ADMIN_KEY, api, json, newTenant, submit } from "./helpers";
+import { ADMIN_KEY, api, dbOf, json, newTenant, rowsInEveryShard, submit } from "./helpers";
 
 const FAKE_ID = "job_00000000000000000000000000";
 
@@ -40,7 +40,7 @@ const call = (method: string, path: string, key: string | null, body?: unknown, 
   api(path, { method, key, body, headers: { accept: "text/event-stream", ...headers } });
 
 /** The api_keys row for a key id, read straight from D1. */
-const keyRow = (id: string) => env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<Record<string, unknown>>();
+const keyRow = async (id: string) => (await rowsInEveryShard("SELECT * FROM api_keys WHERE id = ?", id))[0] ?? null;
 
 describe("authentication", () => {
   it.each(PROTECTED)("%s %s without a key is 401 unauthorized", async (method, path, body) => {
@@ -178,7 +178,7 @@ describe("API keys", () => {
       await expectError(res, 401, "unauthorized");
     }
     // Neither the submit nor the batch above wrote a job; the job from before is untouched.
-    const { results } = await env.DB.prepare("SELECT id, status FROM jobs WHERE tenant = ?").bind(tenant).all();
+    const { results } = await dbOf(tenant).prepare("SELECT id, status FROM jobs WHERE tenant = ?").bind(tenant).all();
     expect(results).toEqual([{ id: job.id, status: "queued" }]);
   });
 
@@ -241,7 +241,7 @@ describe("a key that is not live, before any body validation", () => {
     const { tenant, key, id } = await newTenant(scopes);
     await json(await api(`/keys/${id}`, { method: "DELETE" }), 200);
     await expectError(await api(path, { key, body, headers: { "content-type": contentType } }), 401, "unauthorized");
-    const { results } = await env.DB.prepare("SELECT id FROM jobs WHERE tenant = ?").bind(tenant).all();
+    const { results } = await dbOf(tenant).prepare("SELECT id FROM jobs WHERE tenant = ?").bind(tenant).all();
     expect(results).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_KEY, api, env, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
+import { ADMIN_KEY, api, dbOf, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
 
 interface Span {
   jobId: string;
@@ -10,7 +10,7 @@ interface Span {
 /** Every attempt of the tenant's jobs with `concurrencyKey` (or all its jobs), from D1's attempt records. */
 async function spans(tenant: string, concurrencyKey?: string): Promise<Span[]> {
   // Each job's latest attempt is on its row; earlier ones (retries) are attempt rows.
-  const { results } = await env.DB.prepare(
+  const { results } = await dbOf(tenant).prepare(
     `SELECT * FROM (
        SELECT a.job_id AS jobId, a.started_at AS startedAt, a.finished_at AS finishedAt
        FROM attempts a JOIN jobs j ON j.id = a.job_id
@@ -44,7 +44,7 @@ function peakOverlap(all: Span[]): number {
 }
 
 async function countByStatus(tenant: string) {
-  const { results } = await env.DB.prepare("SELECT status, count(*) AS n FROM jobs WHERE tenant = ? GROUP BY status")
+  const { results } = await dbOf(tenant).prepare("SELECT status, count(*) AS n FROM jobs WHERE tenant = ? GROUP BY status")
     .bind(tenant)
     .all<{ status: string; n: number }>();
   return Object.fromEntries(results.map((r) => [r.status, r.n]));

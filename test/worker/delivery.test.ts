@@ -4,7 +4,7 @@ import { MAX_JOBS_PER_INVOCATION } from "../../src/engine/consumer";
 import { MAX_DELAY_SECONDS, MAX_JOBS_PER_MESSAGE, dispatch } from "../../src/engine/dispatch";
 import { laneBinding } from "../../src/engine/lanes";
 import { metered } from "../../src/engine/metering";
-import { STUCK_GRACE_MS, sweep } from "../../src/engine/sweeper";
+import { STUCK_GRACE_MS } from "../../src/engine/sweeper";
 import {
   attemptsOf,
   deliver,
@@ -13,9 +13,10 @@ import {
   insertRunningAttempt,
   jobRow,
   sleep,
+  sweepEveryShard,
   updateJobRow,
 } from "./engine-helpers";
-import { ADMIN_KEY, api, env, getJob, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
+import { ADMIN_KEY, api, env, envOf, getJob, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
 
 const quick = { type: "simulate", input: { steps: 1, stepMs: 20 } };
 const ORDER = ["queued", "running", "completed"];
@@ -201,7 +202,7 @@ describe("messages that announce many jobs", () => {
     const due = await Promise.all(Array.from({ length: 250 }, () => insertJob(tenant, quick)));
     const now = Date.now();
     const later = await insertJob(tenant, quick, { runAt: now + 60_000 });
-    const { env: counted, usage } = metered(env);
+    const { env: counted, usage } = metered(envOf(tenant));
     await dispatch(counted, [...due, later].map((j) => ({ id: j.id, priority: "normal" as const, runAt: j.runAt })), now);
 
     const perShard = Map.groupBy(due, (j) => laneBinding("normal", j.id));
@@ -298,7 +299,7 @@ describe("the sweeper", () => {
     await sleep(500);
     expect((await getJob(key, job.id)).status).toBe("queued");
 
-    const report = await sweep(env, Date.now());
+    const report = await sweepEveryShard(Date.now());
     expect(report.redispatched).toBeGreaterThanOrEqual(1);
     expect(await waitForStatus(key, job.id, ["completed", "failed"])).toMatchObject({ status: "completed", attempts: 1 });
   });
@@ -315,7 +316,7 @@ describe("the sweeper", () => {
     const { key, tenant } = await newTenant();
     const now = Date.now();
     const job = await insertJob(tenant, quick, { runAt: now, dispatchDueAt: now + 60_000 });
-    await sweep(env, now);
+    await sweepEveryShard(now);
     expect((await jobRow(job.id)).dispatchDueAt).toBe(now + 60_000);
     await sleep(1_500);
     expect(await getJob(key, job.id)).toMatchObject({ status: "queued", attempts: 0 });
@@ -355,7 +356,7 @@ describe("the sweeper", () => {
     expect(reported.stuckJobs).toBe(stuckBefore + 1);
     expect(reported.status).toBe("degraded");
 
-    const report = await sweep(env, Date.now());
+    const report = await sweepEveryShard(Date.now());
     expect(report.stuck).toBeGreaterThanOrEqual(1);
     expect((await health()).stuckJobs).toBe(stuckBefore);
     const [first] = await attemptsOf(key, job.id);
@@ -381,7 +382,7 @@ describe("the sweeper", () => {
     const job = await stuckJob(tenant, 3);
     // Retries wait out their backoff first: give this one a long one so the state can be read.
     await updateJobRow(job.id, { backoff: JSON.stringify({ type: "fixed", baseMs: 3_600_000, maxMs: 3_600_000, jitter: false }) });
-    await sweep(env, Date.now());
+    await sweepEveryShard(Date.now());
     const row = await jobRow(job.id);
     expect(row).toMatchObject({ status: "retrying", claimToken: null, heartbeatAt: null });
     expect(JSON.parse(row.error!)).toMatchObject({ name: "HeartbeatLost" });
@@ -392,7 +393,7 @@ describe("the sweeper", () => {
   it("fails a stuck job that is out of attempts and dead-letters it", async () => {
     const { key, tenant } = await newTenant();
     const job = await stuckJob(tenant, 1);
-    await sweep(env, Date.now());
+    await sweepEveryShard(Date.now());
     expect(await getJob(key, job.id)).toMatchObject({
       status: "failed",
       attempts: 1,
@@ -412,7 +413,7 @@ describe("the sweeper", () => {
       { status: "running", attempts: 1, startedAt: now, heartbeatAt: now, claimToken: "claim_alive", dispatchDueAt: null },
     );
     await insertRunningAttempt(job.id, 0, 1, now);
-    await sweep(env, now + 1_000);
+    await sweepEveryShard(now + 1_000);
     expect(await getJob(key, job.id)).toMatchObject({ status: "running", attempts: 1 });
     expect((await attemptsOf(key, job.id))[0]).toMatchObject({ outcome: "running" });
     await json(await api(`/jobs/${job.id}/cancel`, { key, method: "POST" }), 200);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_CHUNKS_PER_DOCUMENT, chunkText } from "../../src/documents/chunk";
 import { segmentKey } from "../../src/documents/store";
 import { expectError } from "./api-helpers";
-import { api, env, json, newTenant, uploadFile, waitForStatus } from "./helpers";
+import { api, env, json, newTenant, rowsInEveryShard, uploadFile, waitForStatus } from "./helpers";
 
 const OVERLAP_RULE = "chunkOverlap must be less than half of chunkSize";
 
@@ -16,8 +16,8 @@ async function ingested(key: string, doc: { id: string; jobId: string }) {
 }
 
 async function chunkCount(documentId: string) {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM document_chunks WHERE document_id = ?").bind(documentId).first<{ n: number }>();
-  return row!.n;
+  const counts = await rowsInEveryShard<{ n: number }>("SELECT count(*) AS n FROM document_chunks WHERE document_id = ?", documentId);
+  return counts.reduce((sum, row) => sum + row.n, 0);
 }
 
 describe("document bounds", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chunkText } from "../../src/documents/chunk";
 import { textToPdf } from "../../src/reports/pdf";
-import { api, env, json, newTenant, uploadFile, waitFor, waitForStatus } from "./helpers";
+import { api, env, json, newTenant, rowsInEveryShard, uploadFile, waitFor, waitForStatus } from "./helpers";
 
 async function ingest(key: string, name: string, type: string, body: BodyInit, extra: Record<string, unknown> = {}) {
   const file = await uploadFile(key, name, type, body);
@@ -96,8 +96,8 @@ describe("document ingestion and search", () => {
     expect((await api(`/documents/${doc.id}`, { key })).status).toBe(404);
     expect(await env.BUCKET.head(`uploads/${tenant}/${doc.uploadId}`)).toBeNull();
     expect((await env.BUCKET.list({ prefix: `documents/${tenant}/${doc.id}/` })).objects).toEqual([]);
-    const chunks = await env.DB.prepare("SELECT count(*) AS n FROM document_chunks WHERE document_id = ?").bind(doc.id).first<{ n: number }>();
-    expect(chunks?.n).toBe(0);
+    const chunks = await rowsInEveryShard<{ n: number }>("SELECT count(*) AS n FROM document_chunks WHERE document_id = ?", doc.id);
+    expect(chunks.reduce((sum, row) => sum + row.n, 0)).toBe(0);
   });
 
   it("registers and deletes documents in batches", async () => {

@@ -1,8 +1,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DISPATCH_GRACE_MS, DURABLE_QUIET_MS, STUCK_GRACE_MS, sweep } from "../../src/engine/sweeper";
+import { DISPATCH_GRACE_MS, DURABLE_QUIET_MS, STUCK_GRACE_MS } from "../../src/engine/sweeper";
 import { workflowInstanceId } from "../../src/workflows/instance";
-import { attemptsOf, closedWithin, deliver, insertJob, jobRow, logsOf, updateJobRow, watch } from "./engine-helpers";
+import { attemptsOf, closedWithin, deliver, insertJob, jobRow, logsOf, sweepEveryShard, updateJobRow, watch } from "./engine-helpers";
 import { api, env, getJob, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
 
 async function instanceStatus(jobId: string, series = 0) {
@@ -217,7 +217,7 @@ describe("the sweeper and durable jobs", () => {
     await (await env.DURABLE_JOB.get(workflowInstanceId(job.id, 0))).terminate();
     await updateJobRow(job.id, { heartbeatAt: Date.now() - DURABLE_QUIET_MS - 1_000, input: JSON.stringify({ steps: 2, stepMs: 10, durable: true }) });
 
-    const report = await sweep(env, Date.now());
+    const report = await sweepEveryShard(Date.now());
     expect(report.durable).toBeGreaterThanOrEqual(1);
     const row = await jobRow(job.id);
     // Waiting to go on under a new instance (the next series); the lost attempt counts.
@@ -247,7 +247,7 @@ describe("the sweeper and durable jobs", () => {
     await waitForStatus(key, job.id, ["running"]);
     const quietSince = Date.now() - DURABLE_QUIET_MS - 1_000;
     await updateJobRow(job.id, { heartbeatAt: quietSince });
-    const report = await sweep(env, Date.now());
+    const report = await sweepEveryShard(Date.now());
     expect(report.durable).toBe(0);
     expect(await jobRow(job.id)).toMatchObject({ status: "running", series: 0, attempts: 1, error: null });
     expect(quietSince).toBeLessThan(Date.now());
@@ -266,7 +266,7 @@ describe("the sweeper and durable jobs", () => {
     await updateJobRow(job.id, { heartbeatAt: Date.now() - 20_000 - STUCK_GRACE_MS - 1_000 });
     expect(["running", "waiting"]).toContain(await instanceStatus(job.id, 0));
 
-    const report = await sweep(env, Date.now());
+    const report = await sweepEveryShard(Date.now());
     expect(report.durable).toBe(1);
     expect(await instanceStatus(job.id, 0)).toBe("terminated");
     const done = await waitForStatus(key, job.id, ["completed", "failed"]);
@@ -291,13 +291,13 @@ describe("the sweeper and durable jobs", () => {
     await (await env.DURABLE_JOB.get(workflowInstanceId(job.id, 0))).terminate();
     await updateJobRow(job.id, { heartbeatAt: Date.now() - DURABLE_QUIET_MS - 1_000 });
 
-    expect((await sweep(env, Date.now())).durable).toBe(1);
+    expect((await sweepEveryShard(Date.now())).durable).toBe(1);
     expect(await jobRow(job.id)).toMatchObject({ status: "failed", series: 0, attempts: 1 });
     const dead = await json<{ items: { job: { id: string } }[] }>(await api("/dead-letters", { key }), 200);
     expect(dead.items.map((d) => d.job.id)).toContain(job.id);
     expect(await closedWithin(watcher)).toMatchObject({ code: 1000 });
     expect(watcher.messages.at(-1)).toMatchObject({ type: "status", status: "failed", error: { name: "WorkflowLost" } });
-    await sweep(env, Date.now() + DISPATCH_GRACE_MS + 1_000);
+    await sweepEveryShard(Date.now() + DISPATCH_GRACE_MS + 1_000);
     expect(await jobRow(job.id)).toMatchObject({ status: "failed", series: 0, attempts: 1 });
   });
 });

@@ -3,10 +3,13 @@ import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { database, type JobRow } from "../../src/db/client";
 import { jobs } from "../../src/db/schema";
+import { everyDatabase, forEveryDatabase } from "../../src/db/shards";
+import { type SweepReport, sweep } from "../../src/engine/sweeper";
+import { fireDueSchedules } from "../../src/schedules/fire";
 import { prepareJobs } from "../../src/engine/submit";
 import worker from "../../src/index";
 import type { SubmitJob } from "../../src/schemas/job";
-import { api, json } from "./helpers";
+import { api, envOf, json } from "./helpers";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -29,15 +32,24 @@ export async function logsOf(key: string, id: string): Promise<string[]> {
   return items.map((l) => l.message);
 }
 
+/** The D1 shard that holds job `id` (the tests run with two, see vitest.config.ts), if any does. */
+export async function shardOfJob(id: string): Promise<{ binding: string; db: D1Database } | undefined> {
+  for (const shard of everyDatabase(env)) {
+    if (await shard.db.prepare("SELECT 1 FROM jobs WHERE id = ?").bind(id).first()) return shard;
+  }
+  return undefined;
+}
+
 /** The job's D1 row as it is stored (not as the API renders it). */
 export async function jobRow(id: string): Promise<JobRow> {
-  const row = await database(env).select().from(jobs).where(eq(jobs.id, id)).get();
+  const shard = await shardOfJob(id);
+  const row = shard && (await database({ DB: shard.db }).select().from(jobs).where(eq(jobs.id, id)).get());
   if (!row) throw new Error(`no row for ${id}`);
   return row;
 }
 
 export async function updateJobRow(id: string, values: Partial<JobRow>): Promise<void> {
-  await database(env).update(jobs).set(values).where(eq(jobs.id, id)).run();
+  for (const { db } of everyDatabase(env)) await database({ DB: db }).update(jobs).set(values).where(eq(jobs.id, id)).run();
 }
 
 /**
@@ -55,17 +67,13 @@ export async function insertJob(
   const [prepared] = prepareJobs(tenant, [{ priority: "normal", tags: [], input: {}, ...request } as SubmitJob], createdAt, () => "");
   // A far-future dispatch time keeps the sweeper from announcing the job on its own.
   const row: JobRow = { ...prepared!, runAt: now, dispatchDueAt: now + 3_600_000, ...overrides };
-  await database(env).insert(jobs).values(row).run();
+  await database(envOf(tenant)).insert(jobs).values(row).run();
   return row;
 }
 
 /** Records the attempt that a (now vanished) consumer started, as a claim would have: on the job row. */
 export async function insertRunningAttempt(jobId: string, series: number, attempt: number, startedAt: number) {
-  await database(env)
-    .update(jobs)
-    .set({ series, attempts: attempt, attemptStartedAt: startedAt, attemptOutcome: "running" })
-    .where(eq(jobs.id, jobId))
-    .run();
+  await updateJobRow(jobId, { series, attempts: attempt, attemptStartedAt: startedAt, attemptOutcome: "running" });
 }
 
 /** The worker's entry points, typed as the runtime calls them (with an ExecutionContext). */
@@ -79,9 +87,20 @@ export const message = (body: unknown, sentAt = new Date()) => ({
   body,
 });
 
+/**
+ * A job message as the producer sends it: one naming only ids gets the database of its first job
+ * (as `dispatch` names it), or the platform's when no database holds it.
+ */
+async function withDatabase(body: unknown): Promise<unknown> {
+  const ids = (body as { ids?: unknown })?.ids;
+  if (!Array.isArray(ids) || (body as { db?: unknown }).db !== undefined || typeof ids[0] !== "string") return body;
+  return { ...(body as object), db: (await shardOfJob(ids[0]))?.binding ?? "DB" };
+}
+
 /** Runs the worker's real queue handler on a hand-made batch and returns its acks and retries. */
 export async function deliver(bodies: unknown[], queue = "jobs-normal", sentAt = new Date()) {
-  const batch = createMessageBatch(queue, bodies.map((body) => message(body, sentAt)));
+  const withDatabases = await Promise.all(bodies.map(withDatabase));
+  const batch = createMessageBatch(queue, withDatabases.map((body) => message(body, sentAt)));
   const ctx = createExecutionContext();
   await handler.queue!(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
@@ -198,4 +217,25 @@ export async function readSse(res: Response, timeoutMs = 20_000): Promise<SseEve
           ?.slice(name.length + 2);
       return { id: Number(field("id")), event: field("event")!, data: JSON.parse(field("data")!) as EventMessage };
     });
+}
+
+/** Numeric reports of every shard, added up field by field. */
+function added<T extends object>(reports: T[]): T {
+  const total = { ...reports[0]! } as Record<string, unknown>;
+  for (const report of reports.slice(1)) {
+    for (const [field, value] of Object.entries(report)) {
+      if (typeof value === "number") total[field] = (total[field] as number) + value;
+    }
+  }
+  return total as T;
+}
+
+/** The sweeper in every shard, as the clock's tick runs it. */
+export async function sweepEveryShard(now = Date.now()): Promise<SweepReport> {
+  return added(await forEveryDatabase(env, (shard) => sweep(shard, now)));
+}
+
+/** Fires due schedules in every shard, as the clock's tick does. */
+export async function fireEveryShard(now: number) {
+  return added(await forEveryDatabase(env, (shard) => fireDueSchedules(shard, now)));
 }

@@ -1,5 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { type Database, database } from "../../src/db/client";
+import { everyDatabase, shardOf, tenantEnv } from "../../src/db/shards";
 import type { Job } from "../../src/schemas/job";
 
 export const ADMIN_KEY = "test-admin-key";
@@ -73,4 +75,41 @@ export async function uploadFile(key: string, name: string, contentType: string,
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; size: number };
+}
+
+/**
+ * The tests run with two D1 shards (vitest.config.ts): a tenant's rows are in its own database,
+ * found as the worker finds it (src/db/shards.ts).
+ */
+export function dbOf(tenant: string): D1Database {
+  return tenantEnv(env, tenant).DB;
+}
+
+/** The environment the worker uses for `tenant`'s data, for calling engine functions directly. */
+export function envOf(tenant: string): Env {
+  return tenantEnv(env, tenant);
+}
+
+/** Rows of `query` from every shard, for rows found by an id rather than a tenant. */
+export async function rowsInEveryShard<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]> {
+  const answers = await Promise.all(everyDatabase(env).map(({ db }) => db.prepare(query).bind(...params).all<T>()));
+  return answers.flatMap((a) => a.results);
+}
+
+/** `query` run on every shard's database, its rows concatenated. */
+export async function fromEveryShard<T>(query: (db: Database) => Promise<T[]>): Promise<T[]> {
+  return (await Promise.all(everyDatabase(env).map(({ db }) => query(database({ DB: db }))))).flat();
+}
+
+/** `write` run on every shard's database (for rows found by id, whichever shard holds them). */
+export async function onEveryShard(write: (db: Database) => Promise<unknown>): Promise<void> {
+  for (const { db } of everyDatabase(env)) await write(database({ DB: db }));
+}
+
+/** A new tenant whose data shares a shard with `tenant`'s (or, with `same` false, lives in another one). */
+export async function tenantBeside(tenant: string, same = true, scopes?: string[]) {
+  for (;;) {
+    const next = await newTenant(scopes);
+    if ((shardOf(env, next.tenant) === shardOf(env, tenant)) === same) return next;
+  }
 }

@@ -1,10 +1,19 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { idLowerBound } from "../../src/engine/ids";
-import { EXPIRED_JOBS, cleanUpJobs } from "../../src/housekeeping/jobs";
+import { everyDatabase, onDatabase } from "../../src/db/shards";
+import { type CleanupOptions, EXPIRED_JOBS, cleanUpJobs } from "../../src/housekeeping/jobs";
 import { expectError, later } from "./api-helpers";
 import { handler, insertJob } from "./engine-helpers";
-import { api, env, json, newTenant, submit, uploadFile, waitForStatus } from "./helpers";
+import { api, dbOf, env, envOf, json, newTenant, rowsInEveryShard, submit, tenantBeside, uploadFile, waitForStatus } from "./helpers";
+
+/** `count` new tenants whose data shares one shard. */
+async function tenantsOfOneShard(count: number) {
+  const first = await newTenant();
+  const tenants = [first];
+  while (tenants.length < count) tenants.push(await tenantBeside(first.tenant));
+  return tenants;
+}
 
 const DAY = 86_400_000;
 const FINISHED_STATUSES = ["completed", "failed", "cancelled"];
@@ -18,24 +27,26 @@ async function finishedJob(tenant: string, daysAgo: number, overrides: Record<st
 
 /** One row in every table that hangs off a job, as the engine, batches, schedules and rate limits write them. */
 async function addChildren(tenant: string, jobId: string, now = Date.now()) {
+  const db = dbOf(tenant);
   const schedule = `sch_${crypto.randomUUID()}`;
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO attempts (job_id, series, attempt, started_at, finished_at, outcome) VALUES (?, 0, 1, ?, ?, 'succeeded')").bind(jobId, now, now),
-    env.DB.prepare("INSERT INTO job_logs (job_id, at, attempt, level, message) VALUES (?, ?, 1, 'info', 'hello')").bind(jobId, now),
-    env.DB.prepare("INSERT INTO job_tags (tenant, tag, job_id) VALUES (?, 'nightly', ?)").bind(tenant, jobId),
-    env.DB.prepare("UPDATE jobs SET tags = json_insert(tags, '$[#]', 'nightly') WHERE id = ?").bind(jobId),
-    env.DB.prepare("INSERT INTO dead_letters (job_id, tenant, failed_at, error) VALUES (?, ?, ?, 'boom')").bind(jobId, tenant, now),
-    env.DB.prepare("INSERT INTO batch_items (job_id, idx, status, input) VALUES (?, 0, 'succeeded', '{}')").bind(jobId),
-    env.DB.prepare("INSERT INTO schedules (id, tenant, name, job, created_at, updated_at) VALUES (?, ?, ?, '{}', ?, ?)").bind(schedule, tenant, schedule, now, now),
-    env.DB.prepare("INSERT INTO schedule_runs (schedule_id, instant, \"trigger\", tenant, job_id, created_at) VALUES (?, ?, 'schedule', ?, ?, ?)").bind(schedule, now, tenant, jobId, now),
-    env.DB.prepare("INSERT INTO rate_limit_hits (tenant, action, key, at, job_id) VALUES (?, 'simulate', '', ?, ?)").bind(tenant, now, jobId),
+  await db.batch([
+    db.prepare("INSERT INTO attempts (job_id, series, attempt, started_at, finished_at, outcome) VALUES (?, 0, 1, ?, ?, 'succeeded')").bind(jobId, now, now),
+    db.prepare("INSERT INTO job_logs (job_id, at, attempt, level, message) VALUES (?, ?, 1, 'info', 'hello')").bind(jobId, now),
+    db.prepare("INSERT INTO job_tags (tenant, tag, job_id) VALUES (?, 'nightly', ?)").bind(tenant, jobId),
+    db.prepare("UPDATE jobs SET tags = json_insert(tags, '$[#]', 'nightly') WHERE id = ?").bind(jobId),
+    db.prepare("INSERT INTO dead_letters (job_id, tenant, failed_at, error) VALUES (?, ?, ?, 'boom')").bind(jobId, tenant, now),
+    db.prepare("INSERT INTO batch_items (job_id, idx, status, input) VALUES (?, 0, 'succeeded', '{}')").bind(jobId),
+    db.prepare("INSERT INTO schedules (id, tenant, name, job, created_at, updated_at) VALUES (?, ?, ?, '{}', ?, ?)").bind(schedule, tenant, schedule, now, now),
+    db.prepare("INSERT INTO schedule_runs (schedule_id, instant, \"trigger\", tenant, job_id, created_at) VALUES (?, ?, 'schedule', ?, ?, ?)").bind(schedule, now, tenant, jobId, now),
+    db.prepare("INSERT INTO rate_limit_hits (tenant, action, key, at, job_id) VALUES (?, 'simulate', '', ?, ?)").bind(tenant, now, jobId),
   ]);
 }
 
 async function childCounts(jobId: string) {
   const counts: Record<string, number> = {};
   for (const table of CHILD_TABLES) {
-    counts[table] = (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE job_id = ?`).bind(jobId).first<{ n: number }>())!.n;
+    const perShard = await rowsInEveryShard<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE job_id = ?`, jobId);
+    counts[table] = perShard.reduce((sum, row) => sum + row.n, 0);
   }
   return counts;
 }
@@ -44,7 +55,14 @@ const none = Object.fromEntries(CHILD_TABLES.map((t) => [t, 0]));
 const one = Object.fromEntries(CHILD_TABLES.map((t) => [t, 1]));
 
 async function exists(jobId: string) {
-  return (await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE id = ?").bind(jobId).first<{ n: number }>())!.n === 1;
+  return (await rowsInEveryShard("SELECT 1 FROM jobs WHERE id = ?", jobId)).length === 1;
+}
+
+/** Cleans up every shard until nothing more is due (what earlier tests of this file left). */
+async function cleanUpEverywhere(options: CleanupOptions = {}) {
+  for (const { binding } of everyDatabase(env)) {
+    while ((await cleanUpJobs(onDatabase(env, binding), options)).more);
+  }
 }
 
 async function runCron(scheduledTime = Date.now()) {
@@ -128,7 +146,7 @@ describe("job housekeeping", () => {
     // job's id carries its creation time, so jobs cannot be aged in place.) What earlier tests of
     // this file left is expired by then too: cleared first, so that one run covers this test's tenants.
     const cronAt = Date.now() + 31 * DAY;
-    while ((await cleanUpJobs(env, { now: cronAt })).more);
+    await cleanUpEverywhere({ now: cronAt });
     const a = await newTenant(["jobs:read", "jobs:write"]);
     const b = await newTenant(["admin"]);
     await json(await api("/settings", { key: b.key, method: "PUT", body: { jobs: { retentionDays: 2 } } }), 200);
@@ -213,14 +231,14 @@ describe("job housekeeping", () => {
     for (const id of ids) await addChildren(tenant, id);
     const keep = await finishedJob(tenant, 1);
 
-    const run = () => cleanUpJobs(env, { tenant, batchSize: 2, maxJobs: 5 });
+    const run = () => cleanUpJobs(envOf(tenant), { tenant, batchSize: 2, maxJobs: 5 });
     expect(await run()).toEqual({ tenants: 1, jobs: 5, attempts: 5, logs: 5, artefacts: 0, more: true });
     // Oldest first: the two most recently finished are left.
     expect(await Promise.all(ids.map(exists))).toEqual([true, true, false, false, false, false, false]);
     expect(await run()).toEqual({ tenants: 1, jobs: 2, attempts: 2, logs: 2, artefacts: 0, more: false });
     expect(await run()).toEqual({ tenants: 1, jobs: 0, attempts: 0, logs: 0, artefacts: 0, more: false });
     expect(await exists(keep.id)).toBe(true);
-    const row = await env.DB.prepare("SELECT jobs_deleted AS total, last_deleted AS last FROM housekeeping WHERE tenant = ?").bind(tenant).first();
+    const row = await dbOf(tenant).prepare("SELECT jobs_deleted AS total, last_deleted AS last FROM housekeeping WHERE tenant = ?").bind(tenant).first();
     expect(row).toEqual({ total: 7, last: 0 });
   });
 
@@ -228,22 +246,24 @@ describe("job housekeeping", () => {
     const { tenant, key } = await newTenant(["admin"]);
     await json(await api("/settings", { key, method: "PUT", body: { jobs: { retentionDays: 1 } } }), 200);
     const now = Date.now();
-    await env.DB.prepare("INSERT INTO rate_limit_rules (tenant, action, \"limit\", window_ms, updated_at) VALUES (?, 'simulate', 10, ?, ?)")
+    await dbOf(tenant).prepare("INSERT INTO rate_limit_rules (tenant, action, \"limit\", window_ms, updated_at) VALUES (?, 'simulate', 10, ?, ?)")
       .bind(tenant, 7 * DAY, now)
       .run();
     const counted = await finishedJob(tenant, 3);
     const unruled = await finishedJob(tenant, 3);
-    const hit = env.DB.prepare("INSERT INTO rate_limit_hits (tenant, action, key, at, job_id) VALUES (?, ?, '', ?, ?)");
-    await env.DB.batch([hit.bind(tenant, "simulate", now - 3 * DAY, counted.id), hit.bind(tenant, "export", now - 3 * DAY, unruled.id)]);
+    const hit = dbOf(tenant).prepare("INSERT INTO rate_limit_hits (tenant, action, key, at, job_id) VALUES (?, ?, '', ?, ?)");
+    await dbOf(tenant).batch([hit.bind(tenant, "simulate", now - 3 * DAY, counted.id), hit.bind(tenant, "export", now - 3 * DAY, unruled.id)]);
 
-    expect(await cleanUpJobs(env, { tenant, now })).toMatchObject({ jobs: 2 });
-    const { results } = await env.DB.prepare("SELECT job_id AS id FROM rate_limit_hits WHERE tenant = ?").bind(tenant).all();
+    expect(await cleanUpJobs(envOf(tenant), { tenant, now })).toMatchObject({ jobs: 2 });
+    const { results } = await dbOf(tenant).prepare("SELECT job_id AS id FROM rate_limit_hits WHERE tenant = ?").bind(tenant).all();
     expect(results).toEqual([{ id: counted.id }]);
   });
 
   it("serves a bounded number of tenants per run, least recently cleaned first", async () => {
-    while ((await cleanUpJobs(env)).more); // what earlier tests of this file left
-    const tenants = [await newTenant(), await newTenant(), await newTenant()];
+    await cleanUpEverywhere();
+    // Tenants of one shard: each database's housekeeping serves its own tenants.
+    const tenants = await tenantsOfOneShard(3);
+    const shard = envOf(tenants[0]!.tenant);
     const jobs = new Map<string, string[]>();
     for (const [i, t] of tenants.entries()) {
       const ids = [];
@@ -253,26 +273,26 @@ describe("job housekeeping", () => {
     const remaining = async () => Promise.all(tenants.map(async (t) => (await Promise.all(jobs.get(t.tenant)!.map(exists))).filter(Boolean).length));
 
     for (let run = 0; run < 3; run++) {
-      expect(await cleanUpJobs(env, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, more: true });
+      expect(await cleanUpJobs(shard, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, more: true });
     }
     // Each tenant had one run, however large the first one's backlog.
     expect(await remaining()).toEqual([6, 0, 0]);
-    expect(await cleanUpJobs(env, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, jobs: 4, more: true });
-    expect(await cleanUpJobs(env, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, jobs: 2, more: false });
+    expect(await cleanUpJobs(shard, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, jobs: 4, more: true });
+    expect(await cleanUpJobs(shard, { maxTenants: 1, maxJobs: 4 })).toMatchObject({ tenants: 1, jobs: 2, more: false });
     expect(await remaining()).toEqual([0, 0, 0]);
   });
 
   it("the cleanup endpoint deletes at most 2,000 jobs a call, in D1 batches of 500", async () => {
     const { tenant, key } = await newTenant(["admin"]);
     const old = Date.now() - 90 * DAY;
-    await env.DB.prepare(
+    await dbOf(tenant).prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2005)
        INSERT INTO jobs (id, tenant, type, status, priority, input, max_attempts, timeout_ms, run_at, created_at, finished_at)
        SELECT printf('%sBULK%05d', ?3, i), ?1, 'simulate', 'completed', 'normal', '{}', 1, 1000, ?2, ?2, ?2 + i FROM n`,
     )
       .bind(tenant, old, idLowerBound("job", old))
       .run();
-    await env.DB.prepare(
+    await dbOf(tenant).prepare(
       "INSERT INTO attempts (job_id, series, attempt, started_at, outcome) SELECT id, 0, 1, created_at, 'succeeded' FROM jobs WHERE tenant = ?",
     )
       .bind(tenant)
@@ -313,7 +333,7 @@ describe("job housekeeping", () => {
     await finishedJob(tenant, 6);
     await finishedJob(tenant, 7);
     const now = Date.now();
-    await cleanUpJobs(env, { tenant, now });
+    await cleanUpJobs(envOf(tenant), { tenant, now });
     expect(await housekeepingOf(key)).toEqual({ retentionDays: 5, jobsDeleted: 2, lastRunAt: new Date(now).toISOString(), lastDeleted: 2 });
   });
 

@@ -1,8 +1,8 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Job } from "../../src/schemas/job";
 import { ISO_UTC, captureSql, expectError, later, listJobs, queryPlan, sleep } from "./api-helpers";
-import { api, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
+import { api, dbOf, json, newTenant, submit, waitFor, waitForStatus } from "./helpers";
 
 const JOB_FIELDS = [
   "attempts",
@@ -328,10 +328,10 @@ describe("GET /jobs query plans", () => {
   it.each(["limit=5", "status=queued&limit=5", "type=simulate&limit=5", "priority=low&limit=5", "priority=high&limit=5", "type=simulate&priority=low&limit=5"])(
     "%s reads about a page per range, not every job of the tenant",
     async (query) => {
-      const { key } = await newTenant();
+      const { key, tenant } = await newTenant();
       await json(await api("/jobs/batch", { key, body: { jobs: Array.from({ length: 150 }, (_, i) => later({ priority: i % 2 ? "low" : "normal" })) } }), 202);
       const statement = await listStatement(key, query);
-      const { meta, results } = await env.DB.prepare(statement.sql).bind(...statement.params).all();
+      const { meta, results } = await dbOf(tenant).prepare(statement.sql).bind(...statement.params).all();
       expect(results.length).toBeLessThanOrEqual(6);
       // Six ranges at most (one per status), each read no further than the page (limit + 1).
       expect(meta.rows_read, `${query}: ${meta.rows_read} rows read`).toBeLessThanOrEqual(6 * 6 + 6);

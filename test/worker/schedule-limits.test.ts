@@ -1,14 +1,12 @@
 import { inArray } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
 import { jobs, schedules } from "../../src/db/schema";
-import { fireDueSchedules } from "../../src/schedules/fire";
 import type { Job } from "../../src/schemas/job";
 import type { Schedule } from "../../src/schemas/schedule";
 import { listJobs } from "./api-helpers";
-import { api, env, json, newTenant } from "./helpers";
+import { fireEveryShard } from "./engine-helpers";
+import { api, env, fromEveryShard, json, newTenant, onEveryShard } from "./helpers";
 
-const db = database(env);
 const quick = { type: "simulate", input: { steps: 1, stepMs: 0 } };
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -54,7 +52,7 @@ const skipped = (reason: RegExp | string) => ({ jobId: null, jobStatus: null, sk
 
 // A tick fires every due schedule in the file's storage: each test starts with none enabled.
 afterEach(async () => {
-  await db.update(schedules).set({ enabled: 0 }).run();
+  await onEveryShard((db) => db.update(schedules).set({ enabled: 0 }).run());
 });
 
 describe("schedules obey the tenant's rate limits", () => {
@@ -64,7 +62,7 @@ describe("schedules obey the tenant's rate limits", () => {
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start) });
 
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const submitted = await scheduledJobs(key, schedule.id);
     expect(submitted.map((j) => j.runAt)).toEqual(firstSeven(start).slice(0, 2).map(iso));
     const reason = "rate_limited: rate limit reached for simulate: 2 per 3600000 ms";
@@ -80,7 +78,7 @@ describe("schedules obey the tenant's rate limits", () => {
     expect(await json(await api(`/schedules/${schedule.id}`, { key }), 200)).toMatchObject({ lastRunAt: iso(start + 10 * SECOND) });
 
     // The next tick's instants find the window still full.
-    await fireDueSchedules(env, start + 20 * SECOND);
+    await fireEveryShard(start + 20 * SECOND);
     expect(await scheduledJobs(key, schedule.id)).toEqual(submitted);
     expect((await runs(key, schedule.id)).slice(7)).toEqual([70, 80, 90].map((s) => expect.objectContaining({ instant: iso(start + s * SECOND), ...skipped(reason) })));
 
@@ -88,7 +86,7 @@ describe("schedules obey the tenant's rate limits", () => {
     // same instants again: still two jobs, not two more.
     const edited = { ...quick, input: { steps: 2, stepMs: 0 } };
     await json(await api(`/schedules/${schedule.id}`, { key, method: "PATCH", body: { job: edited } }), 200);
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const after = await scheduledJobs(key, schedule.id);
     const queued = after.filter((j) => j.status === "queued");
     expect(queued.map((j) => [j.runAt, (j.input as { steps: number }).steps])).toEqual(firstSeven(start).slice(0, 2).map((at) => [iso(at), 2]));
@@ -105,12 +103,12 @@ describe("schedules obey the tenant's rate limits", () => {
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start) });
 
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const submitted = await scheduledJobs(key, schedule.id);
     expect(submitted.map((j) => j.runAt)).toEqual(firstSeven(start).map(iso));
     expect((await runs(key, schedule.id)).map((r) => [r.jobId, r.skippedReason])).toEqual(submitted.map((j) => [j.id, null]));
     // Gated by the throttle, as any submission of a throttled type: each start waits for room in the window.
-    const rows = await db.select({ gated: jobs.gated, throttleKey: jobs.throttleKey }).from(jobs).where(inArray(jobs.id, submitted.map((j) => j.id)));
+    const rows = await fromEveryShard((db) => db.select({ gated: jobs.gated, throttleKey: jobs.throttleKey }).from(jobs).where(inArray(jobs.id, submitted.map((j) => j.id))));
     expect(rows).toEqual(submitted.map(() => ({ gated: 1, throttleKey: "simulate\n" })));
   });
 
@@ -120,7 +118,7 @@ describe("schedules obey the tenant's rate limits", () => {
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start) });
 
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const submitted = await scheduledJobs(key, schedule.id);
     expect(submitted).toHaveLength(3);
     const history = await runs(key, schedule.id);
@@ -164,7 +162,7 @@ describe("the minimum interval of a schedule", () => {
     expect(await patch({ cron: "* * * * * *" })).toEqual(tooOften("cron", 1));
     expect(await patch({ intervalMs: 1_000 })).toEqual(tooOften("intervalMs", 1));
     expect(await json(await api(`/schedules/${schedule.id}`, { key }), 200)).toMatchObject({ cron: "*/30 * * * * *", intervalMs: null, updatedAt: schedule.updatedAt });
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     expect((await scheduledJobs(key, schedule.id)).map((j) => j.runAt)).toEqual([0, 30, 60].map((s) => iso(start + s * SECOND)));
   });
 });

@@ -1,16 +1,14 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
 import { scheduleRuns, schedules } from "../../src/db/schema";
-import { fireDueSchedules, fireSchedule } from "../../src/schedules/fire";
+import { fireSchedule } from "../../src/schedules/fire";
 import type { Schedule } from "../../src/schemas/schedule";
 import type { Job } from "../../src/schemas/job";
 import { expectError, listJobs } from "./api-helpers";
-import { handler } from "./engine-helpers";
-import { api, env, json, newTenant, waitFor, waitForStatus } from "./helpers";
+import { fireEveryShard, handler } from "./engine-helpers";
+import { api, env, envOf, fromEveryShard, json, newTenant, onEveryShard, waitFor, waitForStatus } from "./helpers";
 
-const db = database(env);
 const quick = { type: "simulate", input: { steps: 1, stepMs: 0 } };
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -32,15 +30,15 @@ async function scheduledJobs(key: string, id: string): Promise<Job[]> {
 }
 
 async function runRows(id: string) {
-  const rows = await db.select().from(scheduleRuns).where(eq(scheduleRuns.scheduleId, id));
+  const rows = await fromEveryShard((db) => db.select().from(scheduleRuns).where(eq(scheduleRuns.scheduleId, id)));
   return rows.sort((a, b) => a.instant - b.instant);
 }
 
-const setRow = (id: string, values: Partial<typeof schedules.$inferSelect>) => db.update(schedules).set(values).where(eq(schedules.id, id)).run();
+const setRow = (id: string, values: Partial<typeof schedules.$inferSelect>) => onEveryShard((db) => db.update(schedules).set(values).where(eq(schedules.id, id)).run());
 
 // A tick fires every due schedule in the file's storage: each test starts with none enabled.
 afterEach(async () => {
-  await db.update(schedules).set({ enabled: 0 }).run();
+  await onEveryShard((db) => db.update(schedules).set({ enabled: 0 }).run());
 });
 
 describe("schedules API", () => {
@@ -228,7 +226,7 @@ describe("run times", () => {
     ]);
 
     // A tick just before Berlin's first summer run skips the missed winter ones and plans it.
-    await fireDueSchedules(env, Date.parse("2027-03-28T06:59:30Z"));
+    await fireEveryShard(Date.parse("2027-03-28T06:59:30Z"));
     expect((await scheduledJobs(key, berlin.id)).map((j) => j.runAt)).toEqual(["2027-03-28T07:00:00.000Z"]);
     expect(await read(key, berlin.id)).toMatchObject({ nextRunAt: "2027-03-29T07:00:00.000Z", lastRunAt: "2027-03-28T07:00:00.000Z" });
   });
@@ -239,7 +237,7 @@ describe("run times", () => {
     const schedule = await create(key, { cron: "*/15 * * * * *", startsAt: iso(start) });
     expect(schedule.nextRuns).toEqual([0, 15, 30, 45, 60].map((s) => iso(start + s * SECOND)));
 
-    await fireDueSchedules(env, start - 10 * SECOND);
+    await fireEveryShard(start - 10 * SECOND);
     const jobs = await scheduledJobs(key, schedule.id);
     expect(jobs.map((j) => j.runAt)).toEqual([0, 15, 30, 45, 60].map((s) => iso(start + s * SECOND)));
     expect(jobs.every((j) => j.status === "queued")).toBe(true);
@@ -257,7 +255,7 @@ describe("run times", () => {
     const start = aDayAhead();
     const fromStart = await create(key, { intervalMs: 20_000, startsAt: iso(start) });
     expect(fromStart.nextRuns).toEqual([0, 20, 40, 60, 80].map((s) => iso(start + s * SECOND)));
-    await fireDueSchedules(env, start);
+    await fireEveryShard(start);
     expect((await scheduledJobs(key, fromStart.id)).map((j) => j.runAt)).toEqual([0, 20, 40, 60].map((s) => iso(start + s * SECOND)));
     expect(await read(key, fromStart.id)).toMatchObject({ nextRunAt: iso(start + 80 * SECOND) });
   });
@@ -268,10 +266,10 @@ describe("run times", () => {
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start), endsAt: iso(start + 25 * SECOND) });
     expect(schedule.nextRuns).toEqual([0, 10, 20].map((s) => iso(start + s * SECOND)));
 
-    await fireDueSchedules(env, start);
+    await fireEveryShard(start);
     expect((await scheduledJobs(key, schedule.id)).map((j) => j.runAt)).toEqual(schedule.nextRuns);
     expect(await read(key, schedule.id)).toMatchObject({ enabled: true, nextRunAt: null, nextRuns: [], lastRunAt: iso(start + 20 * SECOND) });
-    await fireDueSchedules(env, start + MINUTE);
+    await fireEveryShard(start + MINUTE);
     expect(await scheduledJobs(key, schedule.id)).toHaveLength(3);
   });
 });
@@ -281,9 +279,9 @@ describe("firing", () => {
     const { key } = await newTenant();
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start), job: { ...quick, tags: ["report"] } });
-    const stale = (await db.select().from(schedules).where(eq(schedules.id, schedule.id)).get())!;
+    const stale = (await fromEveryShard((db) => db.select().from(schedules).where(eq(schedules.id, schedule.id))))[0]!;
 
-    await Promise.all([fireDueSchedules(env, start), fireDueSchedules(env, start)]);
+    await Promise.all([fireEveryShard(start), fireEveryShard(start)]);
     const instants = [0, 10, 20, 30, 40, 50, 60, 70].map((s) => start + s * SECOND);
     const jobs = await scheduledJobs(key, schedule.id);
     expect(jobs.map((j) => j.runAt)).toEqual(instants.map(iso));
@@ -293,12 +291,12 @@ describe("firing", () => {
     expect(runs.map((r) => [r.instant, r.trigger, r.jobId])).toEqual(jobs.map((j, i) => [instants[i], "schedule", j.id]));
 
     // A late tick that read the schedule before the others advanced it finds the same jobs.
-    expect(await fireSchedule(env, stale, start)).toBe(0);
-    await fireDueSchedules(env, start + 5 * SECOND);
+    expect(await fireSchedule(envOf(stale.tenant), stale, start)).toBe(0);
+    await fireEveryShard(start + 5 * SECOND);
     expect(await scheduledJobs(key, schedule.id)).toEqual(jobs);
     expect(await runRows(schedule.id)).toEqual(runs);
 
-    await fireDueSchedules(env, start + 20 * SECOND);
+    await fireEveryShard(start + 20 * SECOND);
     const later = await scheduledJobs(key, schedule.id);
     expect(later.map((j) => j.runAt)).toEqual([...instants, start + 80 * SECOND, start + 90 * SECOND].map(iso));
     expect(later.every((j) => j.status === "queued")).toBe(true);
@@ -315,7 +313,7 @@ describe("firing", () => {
     for (const s of [skip, catchUp]) await setRow(s.id, { nextRunAt: minute - 3_600_000 });
     const now = minute + 30 * SECOND;
 
-    await fireDueSchedules(env, now);
+    await fireEveryShard(now);
     const due = [-1, 0, 1].map((m) => minute + m * MINUTE);
     const skipped = await runRows(skip.id);
     expect(skipped.map((r) => [r.instant, r.trigger])).toEqual(due.map((at) => [at, "schedule"]));
@@ -350,7 +348,7 @@ describe("pausing, changing, deleting and triggering", () => {
   async function plannedSchedule(key: string) {
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start) });
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const planned = await scheduledJobs(key, schedule.id);
     expect(planned.map((j) => j.runAt)).toEqual([0, 10, 20, 30, 40, 50, 60].map((s) => iso(start + s * SECOND)));
     return { schedule, start, planned };
@@ -365,12 +363,12 @@ describe("pausing, changing, deleting and triggering", () => {
     expect((await scheduledJobs(key, schedule.id)).map((j) => j.status)).toEqual(planned.map(() => "cancelled"));
     expect(await runRows(schedule.id)).toEqual([]);
     expect(await json(await api(`/schedules/${schedule.id}/pause`, { key, method: "POST" }), 200)).toEqual({ ...paused, nextRuns: [] });
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     expect(await scheduledJobs(key, schedule.id)).toHaveLength(planned.length);
 
     const resumed = await json<Schedule>(await api(`/schedules/${schedule.id}/resume`, { key, method: "POST" }), 200);
     expect(resumed).toMatchObject({ enabled: true, nextRunAt: iso(start), nextRuns: schedule.nextRuns });
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const after = await scheduledJobs(key, schedule.id);
     const queued = after.filter((j) => j.status === "queued");
     // The instants get fresh jobs under the same idempotency keys the cancelled ones gave up.
@@ -388,7 +386,7 @@ describe("pausing, changing, deleting and triggering", () => {
     const resumed = await json<Schedule>(await api(`/schedules/${schedule.id}/resume`, { key, method: "POST" }), 200);
     expect(Date.parse(resumed.nextRuns[0]!)).toBeGreaterThan(resumedAt);
     expect(Date.parse(resumed.nextRuns[0]!)).toBeLessThanOrEqual(resumedAt + MINUTE);
-    await fireDueSchedules(env, Date.now());
+    await fireEveryShard(Date.now());
     expect((await runRows(schedule.id)).filter((r) => r.trigger === "catch_up")).toEqual([]);
   });
 
@@ -402,7 +400,7 @@ describe("pausing, changing, deleting and triggering", () => {
     const changed = await json<Schedule>(await api(`/schedules/${schedule.id}`, { key, method: "PATCH", body: { cron: "*/30 * * * * *" } }), 200);
     expect(changed.nextRuns.slice(0, 3)).toEqual([0, 30, 60].map((s) => iso(start + s * SECOND)));
     expect((await scheduledJobs(key, schedule.id)).every((j) => j.status === "cancelled")).toBe(true);
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const queued = (await scheduledJobs(key, schedule.id)).filter((j) => j.status === "queued");
     expect(queued.map((j) => j.runAt)).toEqual([0, 30, 60].map((s) => iso(start + s * SECOND)));
   });
@@ -411,14 +409,14 @@ describe("pausing, changing, deleting and triggering", () => {
     const { key } = await newTenant();
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/10 * * * * *", startsAt: iso(start) });
-    const stale = (await db.select().from(schedules).where(eq(schedules.id, schedule.id)).get())!;
+    const stale = (await fromEveryShard((db) => db.select().from(schedules).where(eq(schedules.id, schedule.id))))[0]!;
     await json(await api(`/schedules/${schedule.id}`, { key, method: "PATCH", body: { cron: "*/30 * * * * *" } }), 200);
 
-    expect(await fireSchedule(env, stale, start - 5 * SECOND)).toBe(7);
+    expect(await fireSchedule(envOf(stale.tenant), stale, start - 5 * SECOND)).toBe(7);
     const stray = await scheduledJobs(key, schedule.id);
     expect(stray.map((j) => [j.status, j.idempotencyKey])).toEqual(stray.map(() => ["cancelled", null]));
     expect(await runRows(schedule.id)).toEqual([]);
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     const queued = (await scheduledJobs(key, schedule.id)).filter((j) => j.status === "queued");
     expect(queued.map((j) => j.runAt)).toEqual([0, 30, 60].map((s) => iso(start + s * SECOND)));
   });
@@ -428,7 +426,7 @@ describe("pausing, changing, deleting and triggering", () => {
     const start = aDayAhead();
     const schedule = await create(key, { cron: "*/30 * * * * *", startsAt: iso(start) });
     await setRow(schedule.id, { job: JSON.stringify({ type: "retired.type", input: {}, priority: "normal", tags: [] }) });
-    await fireDueSchedules(env, start);
+    await fireEveryShard(start);
     const runs = await json(await api(`/schedules/${schedule.id}/runs`, { key }), 200);
     expect(runs.items.map((r: { instant: string; jobId: string | null; jobStatus: string | null }) => [r.instant, r.jobId, r.jobStatus])).toEqual(
       [60, 30, 0].map((s) => [iso(start + s * SECOND), null, null]),
@@ -445,7 +443,7 @@ describe("pausing, changing, deleting and triggering", () => {
     expect((await api(`/schedules/${schedule.id}`, { key, method: "DELETE" })).status).toBe(204);
     expect((await scheduledJobs(key, schedule.id)).map((j) => [j.id, j.status])).toEqual(planned.map((j) => [j.id, "cancelled"]));
     expect(await runRows(schedule.id)).toEqual([]);
-    await fireDueSchedules(env, start + 5 * SECOND);
+    await fireEveryShard(start + 5 * SECOND);
     expect(await scheduledJobs(key, schedule.id)).toHaveLength(planned.length);
   });
 
@@ -462,7 +460,7 @@ describe("pausing, changing, deleting and triggering", () => {
     expect(Date.parse(job.runAt)).toBeGreaterThanOrEqual(before);
     await waitForStatus(key, job.id, ["completed"]);
     await api(`/schedules/${schedule.id}/resume`, { key, method: "POST" });
-    await fireDueSchedules(env, start - 5 * SECOND);
+    await fireEveryShard(start - 5 * SECOND);
     expect(await read(key, schedule.id)).toMatchObject({ lastRunAt: iso(start + 60 * SECOND) });
 
     const first = await json(await api(`/schedules/${schedule.id}/runs?limit=5`, { key }), 200);

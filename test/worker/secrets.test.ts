@@ -10,8 +10,8 @@ import { defineJob } from "../../src/jobs/define";
 import type { Job } from "../../src/schemas/job";
 import { openSecret, secretsKey } from "../../src/secrets/cipher";
 import { expectError } from "./api-helpers";
-import { jobRow, watch } from "./engine-helpers";
-import { ADMIN_KEY, api, env, getJob, json, newTenant, submit, waitForStatus } from "./helpers";
+import { jobRow, shardOfJob, watch } from "./engine-helpers";
+import { ADMIN_KEY, api, env, envOf, getJob, json, newTenant, submit, waitForStatus } from "./helpers";
 
 const ADMIN_SCOPES = ["admin"];
 
@@ -110,7 +110,7 @@ describe("secrets at rest", () => {
   it("the D1 row holds an AES-GCM ciphertext with a fresh 12-byte IV, not the value", async () => {
     const { key, tenant } = await newAdminTenant();
     const value = uniqueValue("at-rest");
-    const rowOf = () => database(env).select().from(secrets).where(and(eq(secrets.tenant, tenant), eq(secrets.name, "db"))).get();
+    const rowOf = () => database(envOf(tenant)).select().from(secrets).where(and(eq(secrets.tenant, tenant), eq(secrets.name, "db"))).get();
     await putSecret(key, "db", value);
     const first = (await rowOf())!;
     await putSecret(key, "db", value, 200);
@@ -235,10 +235,10 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
     },
   });
 
-  function recordingHooks() {
+  function recordingHooks(tenant: string) {
     const written: unknown[] = [];
     const hooks: AttemptHooks = {
-      env,
+      env: envOf(tenant),
       progress: async (percent, detail) => void written.push({ percent, detail }),
       log: (level, message) => void written.push({ level, message }),
       step: async (name, fn) => {
@@ -257,7 +257,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
     await putSecret(key, "leaky", value);
     for (const fail of [false, true]) {
       seen = undefined;
-      const { hooks, written } = recordingHooks();
+      const { hooks, written } = recordingHooks(tenant);
       const input = JSON.stringify({ token: { $secret: "leaky" }, fail });
       const outcome = await runAttempt(leaky, { id: `job_leaky_${fail}`, tenant, attempt: 1, input, timeoutMs: 10_000 }, hooks);
       expect(seen).toBe(value);
@@ -276,7 +276,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
     const { key, tenant } = await newAdminTenant();
     await putSecret(key, "gone", uniqueValue("gone"));
     await api("/secrets/gone", { key, method: "DELETE" });
-    const { hooks } = recordingHooks();
+    const { hooks } = recordingHooks(tenant);
     const outcome = await runAttempt(leaky, { id: "job_gone", tenant, attempt: 1, input: JSON.stringify({ token: { $secret: "gone" } }), timeoutMs: 10_000 }, hooks);
     expect(outcome).toMatchObject({ ok: false, error: { name: "NonRetryableError", retryable: false, message: 'secret "gone" not found: it was deleted after the job was submitted' } });
   });
@@ -287,11 +287,10 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
     await putSecret(owner.key, "moved", uniqueValue("moved"));
     await putSecret(thief.key, "moved", uniqueValue("decoy"));
     await putSecret(thief.key, "renamed", uniqueValue("decoy"));
-    const db = database(env);
-    const stolen = (await db.select().from(secrets).where(and(eq(secrets.tenant, owner.tenant), eq(secrets.name, "moved"))).get())!;
+    const stolen = (await database(envOf(owner.tenant)).select().from(secrets).where(and(eq(secrets.tenant, owner.tenant), eq(secrets.name, "moved"))).get())!;
     for (const name of ["moved", "renamed"]) {
-      await db.update(secrets).set({ ciphertext: stolen.ciphertext, iv: stolen.iv }).where(and(eq(secrets.tenant, thief.tenant), eq(secrets.name, name)));
-      const { hooks } = recordingHooks();
+      await database(envOf(thief.tenant)).update(secrets).set({ ciphertext: stolen.ciphertext, iv: stolen.iv }).where(and(eq(secrets.tenant, thief.tenant), eq(secrets.name, name)));
+      const { hooks } = recordingHooks(thief.tenant);
       const input = JSON.stringify({ token: { $secret: name } });
       const outcome = await runAttempt(leaky, { id: `job_${name}`, tenant: thief.tenant, attempt: 1, input, timeoutMs: 10_000 }, hooks);
       expect(outcome).toMatchObject({ ok: false, error: { name: "NonRetryableError", message: `secret "${name}" cannot be decrypted (was SECRETS_KEY changed?): store it again` } });
@@ -301,7 +300,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
 
 /** Every stored row of a job, by table, in every table a run writes to. */
 async function storedRowsOf(jobId: string) {
-  const db = database(env);
+  const db = database({ DB: (await shardOfJob(jobId))!.db });
   const [jobRows, attemptRows, logRows, stepRows, deadLetterRows, itemRows] = await Promise.all([
     db.select().from(jobs).where(eq(jobs.id, jobId)),
     db.select().from(attempts).where(eq(attempts.jobId, jobId)),
@@ -387,7 +386,7 @@ describe("SECRETS_KEY configuration", () => {
     const value = uniqueValue("dev");
     const res = await callWith({ ENVIRONMENT: "development", SECRETS_KEY: undefined }, `/secrets/${name}`, { method: "PUT", body: JSON.stringify({ value }) });
     expect(res.status, await res.clone().text()).toBe(201);
-    const row = (await database(env).select().from(secrets).where(and(eq(secrets.tenant, "admin"), eq(secrets.name, name))).get())!;
+    const row = (await database(envOf("admin")).select().from(secrets).where(and(eq(secrets.tenant, "admin"), eq(secrets.name, name))).get())!;
     const key = await secretsKey({ ENVIRONMENT: "development", SECRETS_KEY: "dev-secrets-key-change-me" });
     expect(await openSecret(key, "admin", name, row)).toBe(value);
   });

@@ -1,7 +1,10 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { liveKeyStatement } from "../../auth/live-key";
 import { ADMIN_TENANT, type Principal, SCOPES, type Scope } from "../../auth/principal";
 import { sha256Hex, safeEqual } from "../../crypto";
+import { database } from "../../db/client";
+import { tenantEnv } from "../../db/shards";
 import { secretsKeyProblem } from "../../secrets/cipher";
 import type { AppEnv } from "../context";
 import { ApiError, renderError } from "../errors";
@@ -46,6 +49,21 @@ export async function assertKeyLive(env: Env, principal: Principal): Promise<voi
   if (!(await keyLive(env, principal))) throw notLive();
 }
 
+/**
+ * Puts the caller on the context, and its tenant's database (src/db/shards.ts) under `DB`: every
+ * route below reads and writes the tenant's shard, found from the key alone.
+ */
+export function actAs(c: Context<AppEnv>, principal: Principal) {
+  c.set("principal", principal);
+  useTenantDatabase(c, principal.tenant);
+}
+
+/** Binds the request to `tenant`'s database (for a platform admin acting on another tenant, too). */
+export function useTenantDatabase(c: Context<AppEnv>, tenant: string) {
+  c.env = tenantEnv(c.env, tenant);
+  c.set("db", database(c.env));
+}
+
 /** A 4xx other than 401: what the request's body or state earned, which a dead key must not learn. */
 const refusedByClient = (status: number) => status >= 400 && status < 500 && status !== 401;
 
@@ -80,7 +98,7 @@ export function requireAnyScope(scopes: readonly Scope[], options: ScopeOptions 
     if (!key) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
     const principal = await principalForKey(c.env, key);
     if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
-    c.set("principal", principal);
+    actAs(c, principal);
     // A revoked key is 401 whatever its scopes say, so liveness is settled before the scope.
     const scoped = scopes.some((scope) => hasScope(principal, scope));
     if (!scoped || !options.liveCheckedByWrite) await assertKeyLive(c.env, principal);

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { bindingOf } from "../../db/shards";
 import { jobEvents } from "../../engine/events";
 import { findJob } from "../../engine/control";
 import { IdParam, errorResponses } from "../../schemas/common";
@@ -6,7 +7,7 @@ import { type AppEnv, newRouter } from "../context";
 import { ApiError } from "../errors";
 import { relayAsSse, relayWebSocket } from "../event-relay";
 import { mintingKeyLive, verifyEventToken } from "../event-token";
-import { assertKeyLive, bearerToken, hasScope, principalForKey } from "../middleware/auth";
+import { assertKeyLive, bearerToken, hasScope, principalForKey, useTenantDatabase } from "../middleware/auth";
 import type { Context } from "hono";
 
 const eventsRoute = createRoute({
@@ -40,6 +41,7 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
     const principal = await principalForKey(c.env, key);
     if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
     if (!hasScope(principal, "jobs:read")) throw new ApiError(403, "forbidden", "this key lacks the `jobs:read` scope");
+    useTenantDatabase(c, principal.tenant);
     await assertKeyLive(c.env, principal);
     return principal.tenant;
   }
@@ -47,6 +49,7 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
     const claims = await verifyEventToken(c.env.SIGNING_SECRET, token);
     if (!claims) throw new ApiError(401, "unauthorized", "the watch token is invalid or expired");
     if (claims.jobId !== jobId) throw new ApiError(404, "not_found", `job ${jobId} not found`);
+    useTenantDatabase(c, claims.tenant);
     if (!(await mintingKeyLive(c.env.DB, claims))) {
       throw new ApiError(401, "unauthorized", "the key that minted this watch token was revoked");
     }
@@ -62,7 +65,8 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
 async function connect(env: Env, jobId: string, after: number | undefined, stream: "websocket" | "sse"): Promise<Response> {
   const url = new URL(`https://job-events/${jobId}`);
   if (after !== undefined) url.searchParams.set("after", String(after));
-  return jobEvents(env, jobId).fetch(url, { headers: { upgrade: "websocket", "x-job-id": jobId, "x-stream": stream } });
+  const headers = { upgrade: "websocket", "x-job-id": jobId, "x-stream": stream, "x-database": bindingOf(env) };
+  return jobEvents(env, jobId).fetch(url, { headers });
 }
 
 export const eventsApi = newRouter().openapi(eventsRoute, async (c) => {

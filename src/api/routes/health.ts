@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import { STUCK_GRACE_MS } from "../../engine/sweeper";
-import { TENANTS_WITH_JOBS } from "../../engine/tenants";
+import { everyDatabase } from "../../db/shards";
+import { countStuck } from "../../engine/sweeper";
 import { jsonContent } from "../../schemas/common";
 import { newRouter } from "../context";
 
@@ -28,13 +27,12 @@ const healthRoute = createRoute({
 export const healthApi = newRouter().openapi(healthRoute, async (c) => {
   const started = Date.now();
   try {
-    const row = await c.get("db").get<{ stuck: number }>(sql`
-      ${sql.raw(TENANTS_WITH_JOBS)} SELECT count(*) AS stuck FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
-      WHERE jobs.heartbeat_at < ${started} - jobs.timeout_ms - ${STUCK_GRACE_MS}`);
+    // Every database, side by side: the check answers for the whole platform.
+    const counts = await Promise.all(everyDatabase(c.env).map(({ db }) => countStuck(db, started)));
     const body = {
       status: "ok" as const,
       d1: { ok: true, latencyMs: Date.now() - started },
-      stuckJobs: Number(row?.stuck ?? 0),
+      stuckJobs: counts.reduce((n, count) => n + count, 0),
       checkedAt: new Date().toISOString(),
     };
     return c.json(body.stuckJobs > 0 ? { ...body, status: "degraded" as const } : body, 200);

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { type SQL, and, desc, eq, isNull } from "drizzle-orm";
+import { type Database, database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
+import { everyDatabase, tenantEnv } from "../../db/shards";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
 import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
@@ -64,6 +66,9 @@ const revokeRoute = createRoute({
   responses: { 200: jsonContent(KeySchema, "Revoked"), ...errorResponses(401, 403, 404) },
 });
 
+const KEY_LIST_LIMIT = 1_000;
+const drizzleOf = (db: D1Database) => database({ DB: db });
+
 function toKey(row: typeof apiKeys.$inferSelect) {
   return {
     id: row.id,
@@ -93,7 +98,8 @@ export const keysApi = newRouter()
       createdAt: Date.now(),
       revokedAt: null,
     };
-    await c.get("db").insert(apiKeys).values(row);
+    // A key lives in its tenant's database, where every request it makes checks it.
+    await database(tenantEnv(c.env, body.tenant)).insert(apiKeys).values(row);
     return c.json({ ...toKey(row), key }, 201);
   })
   .openapi(listRoute, async (c) => {
@@ -102,20 +108,27 @@ export const keysApi = newRouter()
     // A tenant's admin key sees its own tenant's keys; the platform's admin key sees any.
     const tenant = principal.tenant === ADMIN_TENANT ? query.tenant : principal.tenant;
     const includeRevoked = query.includeRevoked;
-    const rows = await c
-      .get("db")
-      .select()
-      .from(apiKeys)
-      .where(and(tenant ? eq(apiKeys.tenant, tenant) : undefined, includeRevoked === "true" ? undefined : isNull(apiKeys.revokedAt)))
-      .orderBy(desc(apiKeys.createdAt))
-      .limit(1_000);
-    return c.json({ items: rows.map(toKey) }, 200);
+    const select = (db: Database) =>
+      db
+        .select()
+        .from(apiKeys)
+        .where(and(tenant ? eq(apiKeys.tenant, tenant) : undefined, includeRevoked === "true" ? undefined : isNull(apiKeys.revokedAt)))
+        .orderBy(desc(apiKeys.createdAt))
+        .limit(KEY_LIST_LIMIT);
+    const rows = tenant ? await select(database(tenantEnv(c.env, tenant))) : (await Promise.all(everyDatabase(c.env).map(({ db }) => select(drizzleOf(db))))).flat();
+    rows.sort((a, b) => b.createdAt - a.createdAt);
+    return c.json({ items: rows.slice(0, KEY_LIST_LIMIT).map(toKey) }, 200);
   })
   .openapi(revokeRoute, async (c) => {
     const { id } = c.req.valid("param");
     const principal = c.get("principal");
-    const own = principal.tenant === ADMIN_TENANT ? undefined : eq(apiKeys.tenant, principal.tenant);
-    const [row] = await c.get("db").update(apiKeys).set({ revokedAt: Date.now() }).where(and(eq(apiKeys.id, id), own)).returning();
+    const revoke = (db: Database, own?: SQL) =>
+      db.update(apiKeys).set({ revokedAt: Date.now() }).where(and(eq(apiKeys.id, id), own)).returning();
+    // The platform's admin key revokes any tenant's key: the one database that holds it answers.
+    const [row] =
+      principal.tenant === ADMIN_TENANT
+        ? (await Promise.all(everyDatabase(c.env).map(({ db }) => revoke(drizzleOf(db))))).flat()
+        : await revoke(c.get("db"), eq(apiKeys.tenant, principal.tenant));
     if (!row) throw notFound(`key ${id}`);
     return c.json(toKey(row), 200);
   });

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { cleanUpJobs } from "../../housekeeping/jobs";
 import { errorResponses, jsonContent } from "../../schemas/common";
 import { ADMIN_TENANT } from "../../auth/principal";
+import { forEveryDatabase, tenantEnv } from "../../db/shards";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { requireScope } from "../middleware/auth";
@@ -44,6 +45,21 @@ export const maintenanceApi = newRouter().openapi(cleanupRoute, async (c) => {
   if (asked !== undefined && asked !== caller && caller !== ADMIN_TENANT) {
     throw new ApiError(403, "forbidden", "only the platform admin cleans up other tenants");
   }
-  const tenant = asked === ALL_TENANTS ? undefined : (asked ?? caller);
-  return c.json(await cleanUpJobs(c.env, { tenant }), 200);
+  if (asked === ALL_TENANTS) return c.json(sumOf(await forEveryDatabase(c.env, (shard) => cleanUpJobs(shard))), 200);
+  const tenant = asked ?? caller;
+  return c.json(await cleanUpJobs(tenantEnv(c.env, tenant), { tenant }), 200);
 });
+
+/** Every database's cleanup as one report: `more` if any of them stopped at a cap. */
+function sumOf(reports: Awaited<ReturnType<typeof cleanUpJobs>>[]) {
+  const total = { tenants: 0, jobs: 0, attempts: 0, logs: 0, artefacts: 0, more: false };
+  for (const r of reports) {
+    total.tenants += r.tenants;
+    total.jobs += r.jobs;
+    total.attempts += r.attempts;
+    total.logs += r.logs;
+    total.artefacts += r.artefacts;
+    total.more ||= r.more;
+  }
+  return total;
+}

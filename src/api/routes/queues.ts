@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull, sql as drizzleSql } from "drizzle-orm";
-import type { Database } from "../../db/client";
+import { type Database, database } from "../../db/client";
 import { jobs, lanes } from "../../db/schema";
-import { rawSql } from "../../db/raw";
+import { everyDatabase, forEveryDatabase, platformDatabase } from "../../db/shards";
+import { laneCounts } from "../../stats/lanes";
 import { redispatch } from "../../engine/dispatch";
-import { PRIORITIES, type Priority } from "../../engine/lanes";
+import type { Priority } from "../../engine/lanes";
 import { errorResponses, jsonContent } from "../../schemas/common";
 import { PrioritySchema } from "../../schemas/job";
 import { ADMIN_TENANT, type Principal } from "../../auth/principal";
@@ -72,49 +73,39 @@ export const queuesApi = newRouter()
     const principal = c.get("principal");
     // A tenant's admin key sees its own tenant, like every other key: other tenants' load is theirs.
     const platform = principal.tenant === ADMIN_TENANT;
-    const now = Date.now();
-    const sql = rawSql(c.env.DB);
-    const [countResult, lanesResult] = await c.env.DB.batch([
-      sql`
-        SELECT priority AS lane, status, sum(run_at <= ${now}) AS due, sum(run_at > ${now}) AS later
-        FROM jobs WHERE status IN ('queued', 'retrying', 'running') AND (${platform ? 1 : 0} = 1 OR tenant = ${principal.tenant})
-        GROUP BY priority, status`,
-      sql`SELECT name, paused FROM lanes`,
+    // The auth middleware has bound `DB` to the tenant's database.
+    const databases = platform ? everyDatabase(c.env).map((d) => d.db) : [c.env.DB];
+    const [counts, paused] = await Promise.all([
+      laneCounts(databases, platform ? null : principal.tenant),
+      // Paused as the claims of the tenant's database see it (every database holds a copy).
+      database({ DB: platform ? platformDatabase(c.env) : c.env.DB }).select({ name: lanes.name, paused: lanes.paused }).from(lanes),
     ]);
-    const counts = (countResult?.results ?? []) as { lane: Priority; status: string; due: number; later: number }[];
-    const paused = (lanesResult?.results ?? []) as { name: string; paused: number }[];
-    const items = PRIORITIES.map((lane) => {
-      const rows = counts.filter((r) => r.lane === lane);
-      const waiting = rows.filter((r) => r.status !== "running");
-      return {
-        lane,
-        paused: paused.some((p) => p.name === lane && p.paused === 1),
-        depth: waiting.reduce((n, r) => n + Number(r.due), 0),
-        scheduled: waiting.reduce((n, r) => n + Number(r.later), 0),
-        inFlight: rows.filter((r) => r.status === "running").reduce((n, r) => n + Number(r.due) + Number(r.later), 0),
-      };
-    });
+    const items = counts.map((lane) => ({ ...lane, paused: paused.some((p) => p.name === lane.lane && p.paused === 1) }));
     return c.json({ scope: platform ? ("platform" as const) : ("tenant" as const), items }, 200);
   })
   .openapi(pauseRoute, async (c) => {
     assertPlatformAdmin(c.get("principal"));
     const { lane } = c.req.valid("param");
-    await setPaused(c.get("db"), lane, true);
+    // Every database keeps its own copy: its claims read the lane's state beside its jobs.
+    await forEveryDatabase(c.env, (shardEnv) => setPaused(database(shardEnv), lane, true));
     return c.json({ lane, paused: true }, 200);
   })
   .openapi(resumeRoute, async (c) => {
     assertPlatformAdmin(c.get("principal"));
     const { lane } = c.req.valid("param");
-    const db = c.get("db");
-    await setPaused(db, lane, false);
     const now = Date.now();
-    const parked = await db
-      .select({ id: jobs.id, priority: jobs.priority, runAt: jobs.runAt })
-      .from(jobs)
-      // The statuses are literal, as in the partial indexes' conditions, so the planner can use them.
-      .where(and(drizzleSql`${jobs.status} IN ('queued', 'retrying')`, isNull(jobs.dispatchDueAt), eq(jobs.priority, lane)))
-      .limit(RESUME_DISPATCH_LIMIT);
-    await redispatch(c.env, parked, now);
+    // Each database parks its own jobs of the lane and announces them from its own environment.
+    await forEveryDatabase(c.env, async (shardEnv) => {
+      const db = database(shardEnv);
+      await setPaused(db, lane, false);
+      const parked = await db
+        .select({ id: jobs.id, priority: jobs.priority, runAt: jobs.runAt })
+        .from(jobs)
+        // The statuses are literal, as in the partial indexes' conditions, so the planner can use them.
+        .where(and(drizzleSql`${jobs.status} IN ('queued', 'retrying')`, isNull(jobs.dispatchDueAt), eq(jobs.priority, lane)))
+        .limit(RESUME_DISPATCH_LIMIT);
+      await redispatch(shardEnv, parked, now);
+    });
     return c.json({ lane, paused: false }, 200);
   });
 

@@ -9,7 +9,7 @@ import { QuotaUpdateSchema, QuotasSchema } from "../../quotas/limits";
 import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
-import { hasScope, requireAnyScope } from "../middleware/auth";
+import { hasScope, requireAnyScope, useTenantDatabase } from "../middleware/auth";
 
 const keepVersions = z.number().int().min(1).max(100_000).nullable().describe("Versions the scheduled cleanup keeps per report; null keeps all.");
 const retentionDays = z
@@ -114,6 +114,7 @@ function columnsOf(body: Update) {
 export const settingsApi = newRouter()
   .openapi(getRouteDef, async (c) => {
     const tenant = tenantOf(c.get("principal"), c.req.valid("query").tenant);
+    useTenantDatabase(c, tenant);
     return c.json(await read(c.env, c.get("db"), tenant), 200);
   })
   .openapi(putRouteDef, async (c) => {
@@ -128,6 +129,7 @@ export const settingsApi = newRouter()
     if (body.quotas && principal.tenant !== ADMIN_TENANT) throw new ApiError(403, "forbidden", "quotas are set by the platform admin key");
     const { insert, update } = columnsOf(body);
     const updatedAt = Date.now();
+    useTenantDatabase(c, tenant);
     await c
       .get("db")
       .insert(tenantSettings)
