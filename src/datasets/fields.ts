@@ -28,9 +28,9 @@ export type DatasetSchema = z.output<typeof DatasetSchemaSchema>;
 const fromText = <T extends z.ZodType>(schema: T, parse: (text: string) => unknown) =>
   z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? parse(v.trim()) : v), schema);
 
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, yes: true, no: false, "1": true, "0": false };
+export const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, yes: true, no: false, "1": true, "0": false };
 
-const valueSchemas: Record<Field["type"], z.ZodType> = {
+export const valueSchemas: Record<Field["type"], z.ZodType> = {
   string: z.string(),
   number: fromText(z.number(), Number),
   integer: fromText(z.number().int(), Number),

@@ -329,6 +329,8 @@ export const datasets = sqliteTable(
     schema: text("schema").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** Rows the dataset holds, counted by the imports that write them (src/datasets/rows.ts); the rows quota reads these. */
+    rowCount: integer("row_count").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.name] })],
 );

@@ -54,41 +54,57 @@ export class JobEvents extends DurableObject<Env> {
   }
 
   /**
-   * Records events, sends them to every subscriber, and closes all sockets once the job is final.
-   * Progress that would rewind the attempt's (a replayed checkpoint, one a snapshot already showed)
-   * is dropped.
+   * Numbers events, sends them to every subscriber, records them, and closes all sockets once the
+   * job is final. Progress that would rewind the attempt's (a replayed checkpoint, one a snapshot
+   * already showed) is dropped.
+   *
+   * The frames go out before the writes: a frame sent after a storage write is held until that
+   * write commits (the output gate), which would delay all of them by a commit. All of it runs in
+   * one synchronous turn, so no socket can open between the send and the write and miss an event.
+   * Should the commit fail, the runtime resets the object and drops its sockets; a watcher that
+   * resumes from a seq the log never kept gets a fresh snapshot (see canResume).
    */
   async publish(events: JobEvent[]): Promise<number> {
+    const { items, seq } = this.numbered(events);
+    const texts = items.map((item) => JSON.stringify(item));
+    this.broadcast(texts, items.some((e) => e.type === "status" && TERMINAL.has(e.status)));
+    this.record(items, texts, seq);
+    return seq;
+  }
+
+  /** The events that go out, each with its seq and time; `seq` is the last one given. */
+  private numbered(events: JobEvent[]): { items: StoredEvent[]; seq: number } {
     let seq = this.lastSeq();
     let progress = this.lastProgress();
-    const stored: StoredEvent[] = [];
+    const items: StoredEvent[] = [];
     for (const event of events) {
       if (event.type === "progress" && rewinds(progress, event)) continue;
       seq += 1;
-      const item = { ...event, seq, at: event.at ?? new Date().toISOString() } as StoredEvent;
-      this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, JSON.stringify(item));
-      if (event.type === "progress") {
-        progress = event;
-        this.setMeta("progress", JSON.stringify(event));
-      } else {
-        progress = undefined;
-        this.sql.exec("DELETE FROM meta WHERE key = 'progress'");
-        this.setMeta("final", TERMINAL.has(event.status) ? "1" : "0");
-      }
-      stored.push(item);
+      progress = event.type === "progress" ? event : undefined;
+      items.push({ ...event, seq, at: event.at ?? new Date().toISOString() } as StoredEvent);
     }
+    return { items, seq };
+  }
+
+  /** Each text is made once and sent as it is to every open socket (closing ones are skipped). */
+  private broadcast(texts: string[], final: boolean) {
+    const sockets = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+    for (const text of texts) for (const ws of sockets) send(ws, text);
+    if (final) for (const ws of sockets) ws.close(CLOSE_NORMAL, "job finished");
+  }
+
+  private record(items: StoredEvent[], texts: string[], seq: number) {
+    items.forEach((item, i) => {
+      this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", item.seq, texts[i]!);
+      if (item.type === "progress") {
+        this.setMeta("progress", texts[i]!);
+      } else {
+        this.sql.exec("DELETE FROM meta WHERE key = 'progress'");
+        this.setMeta("final", TERMINAL.has(item.status) ? "1" : "0");
+      }
+    });
     this.setMeta("lastSeq", String(seq));
     this.sql.exec("DELETE FROM events WHERE seq <= ?", seq - RETAINED_EVENTS);
-
-    const sockets = this.ctx.getWebSockets();
-    for (const item of stored) {
-      const text = JSON.stringify(item);
-      for (const ws of sockets) send(ws, text);
-    }
-    if (stored.some((e) => e.type === "status" && TERMINAL.has(e.status))) {
-      for (const ws of sockets) ws.close(CLOSE_NORMAL, "job finished");
-    }
-    return seq;
   }
 
   /**

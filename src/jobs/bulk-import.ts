@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { NonRetryableError } from "../engine/errors";
 import { DatasetSchemaSchema } from "../datasets/fields";
-import { rowValidator } from "../datasets/fields";
-import { type ChunkRecords, MalformedFileError, readChunk, type SourceFormat } from "../datasets/records";
-import { type DatasetRow, defineDataset, upsertRows } from "../datasets/rows";
-import { zodDetails } from "../errors";
+import { RowEncoder } from "../datasets/encode";
+import { MalformedFileError, readChunkText, type SourceFormat } from "../datasets/records";
+import { defineDataset, UpsertRows, upsertRows } from "../datasets/rows";
+import { type RowError, sortChunk } from "../datasets/sort-chunk";
 import { findUpload, storeBytes, uploadKey } from "../uploads/store";
 import { csvCell } from "../exports/csv";
 import { type JobContext, defineJob } from "./define";
@@ -22,12 +22,6 @@ const BulkImportInput = z.object({
   onError: z.enum(["skip", "abort"]).default("skip").describe("skip: bad rows go to the error report; abort: stop at the first."),
   chunkBytes: z.number().int().min(64 * 1024).max(32 * MIB).default(8 * MIB).describe("Bytes read per checkpointed step."),
 });
-
-interface RowError {
-  row: number;
-  field: string;
-  message: string;
-}
 
 interface ChunkOutcome {
   nextOffset: number;
@@ -47,15 +41,12 @@ function formatOf(contentType: string, name: string): SourceFormat | null {
 }
 
 type ImportInput = z.output<typeof BulkImportInput>;
-type RowValidator = ReturnType<typeof rowValidator>;
-type SourceRecord = ChunkRecords["records"][number];
 
 /** What every chunk of one import reads with. */
 interface ImportSource {
   uploadId: string;
   format: SourceFormat;
   size: number;
-  validate: RowValidator;
 }
 
 /** The upload to import: it must be complete and of a format we can tell. */
@@ -65,53 +56,17 @@ async function importSource(ctx: JobContext, input: ImportInput): Promise<Import
   if (upload.status !== "stored" || upload.size === null) throw new NonRetryableError(`upload ${input.uploadId} is not complete`);
   const format = input.format ?? formatOf(upload.contentType, upload.name);
   if (!format) throw new NonRetryableError(`cannot tell the format of ${upload.name} (${upload.contentType}): give "format"`);
-  return { uploadId: upload.id, format, size: upload.size, validate: rowValidator(input.schema) };
+  return { uploadId: upload.id, format, size: upload.size };
 }
 
-/** The records of the chunk at `offset`; a file that cannot be parsed fails the job for good. */
-async function readRecords(ctx: JobContext, input: ImportInput, source: ImportSource, offset: number, header: string[] | undefined) {
+/** The whole records of the chunk at `offset`; a file that cannot be read fails the job for good. */
+async function readText(ctx: JobContext, input: ImportInput, source: ImportSource, offset: number) {
   try {
-    return await readChunk(ctx.env.BUCKET, uploadKey(ctx.tenant, source.uploadId), source.format, source.size, offset, input.chunkBytes, header);
+    return await readChunkText(ctx.env.BUCKET, uploadKey(ctx.tenant, source.uploadId), source.format, source.size, offset, input.chunkBytes);
   } catch (err) {
     if (err instanceof MalformedFileError) throw new NonRetryableError(err.message);
     throw err;
   }
-}
-
-/** A record's valid data, or its problems: one per bad field, or one for a row that did not parse. */
-function checkRecord(record: SourceRecord, row: number, validate: RowValidator): { problems: RowError[]; data?: Record<string, unknown> } {
-  const problems: RowError[] = [];
-  if ("error" in record) {
-    problems.push({ row, field: "", message: `row ${record.error}` });
-    return { problems };
-  }
-  const parsed = validate.safeParse(record.values);
-  if (parsed.success) return { problems, data: parsed.data as Record<string, unknown> };
-  for (const d of zodDetails(parsed.error)) problems.push({ row, field: d.path, message: d.message });
-  return { problems };
-}
-
-/** Splits a chunk's records into rows to upsert and problems; with `onError: "abort"` it stops at the first bad row. */
-function sortRecords(records: SourceRecord[], firstRow: number, input: ImportInput, source: ImportSource) {
-  const good: DatasetRow[] = [];
-  const bad: RowError[] = [];
-  let number = firstRow;
-  let abortedAt: RowError | undefined;
-  for (const record of records) {
-    number += 1;
-    const { problems, data } = checkRecord(record, number, source.validate);
-    if (problems.length > 0) {
-      bad.push(...problems);
-      if (input.onError === "abort") {
-        abortedAt = problems[0];
-        break;
-      }
-      continue;
-    }
-    const key = input.schema.key ? String(data![input.schema.key]) : `${source.uploadId}:${String(number).padStart(12, "0")}`;
-    good.push({ key, sourceRow: number, data: data! });
-  }
-  return { good, bad, lastRow: number, abortedAt };
 }
 
 /** One durable step's work: reads the chunk at `start`, upserts its good rows and returns its bad ones. */
@@ -122,19 +77,21 @@ async function importChunk(
   start: { offset: number; row: number },
   header: string[] | undefined,
 ): Promise<ChunkOutcome> {
-  const chunk = await readRecords(ctx, input, source, start.offset, header);
-  const { good, bad, lastRow, abortedAt } = sortRecords(chunk.records, start.row, input, source);
-  await upsertRows(ctx.env, ctx.tenant, input.dataset, ctx.jobId, good);
-  ctx.log(`rows ${start.row + 1}-${lastRow} from bytes ${start.offset}-${chunk.nextOffset}: ${good.length} imported, ${bad.length} problems`);
-  const rejectedRows = new Set(bad.map((e) => e.row)).size;
+  const chunk = await readText(ctx, input, source, start.offset);
+  const encoder = new RowEncoder(input.schema, source.uploadId);
+  const rows = new UpsertRows(encoder.keySource);
+  const sorted = sortChunk(chunk.text, source.format, header, encoder, start.row, rows, input.onError === "abort");
+  await upsertRows(ctx.env, ctx.tenant, input.dataset, ctx.jobId, rows);
+  const lastRow = start.row + sorted.records;
+  ctx.log(`rows ${start.row + 1}-${lastRow} from bytes ${start.offset}-${chunk.nextOffset}: ${sorted.imported} imported, ${sorted.problems} problems`);
   return {
     nextOffset: chunk.nextOffset,
-    ...(chunk.header ? { header: chunk.header } : {}),
-    imported: good.length,
-    rejected: rejectedRows,
-    records: chunk.records.length,
-    errors: bad.slice(0, 1_000),
-    ...(abortedAt ? { abortedAt } : {}),
+    ...(sorted.header ? { header: sorted.header } : {}),
+    imported: sorted.imported,
+    rejected: sorted.rejected,
+    records: sorted.records,
+    errors: sorted.errors,
+    ...(sorted.abortedAt ? { abortedAt: sorted.abortedAt } : {}),
   };
 }
 

@@ -22,10 +22,14 @@ export async function assertRoom(env: Env, tenant: string, quota: QuotaName, add
 export async function assertDatasetRoom(env: Env, tenant: string, dataset: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   const db = database(env);
-  const [[usage], [known]] = await db.batch([usageQuery(db, tenant, "datasetRows"), existingRowsQuery(db, tenant, dataset, keys)]);
+  const [usage] = await usageQuery(db, tenant, "datasetRows");
   const used = Number(usage?.used ?? 0);
-  const adding = new Set(keys).size - Number(known?.existing ?? 0);
   const { limit } = limitOf(env, "datasetRows", parseOverrides(usage?.overrides));
+  const distinct = new Set(keys).size;
+  // Rows that fit even if every key were new need no count of the keys the dataset already holds.
+  if (used + distinct <= limit) return;
+  const [known] = await existingRowsQuery(db, tenant, dataset, keys);
+  const adding = distinct - Number(known?.existing ?? 0);
   if (adding > 0 && used + adding > limit) throw quotaExceeded("datasetRows", limit, used, adding);
 }
 

@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { datasetRows, documentChunks, documents, jobs, schedules, secrets, templates, tenantSettings, uploads } from "../db/schema";
+import { datasetRows, datasets, documentChunks, documents, jobs, schedules, secrets, templates, tenantSettings, uploads } from "../db/schema";
 import type { QuotaName } from "./limits";
 
 /** The statuses of a job that is not finished. */
@@ -32,7 +32,11 @@ export function usageQuery(db: Database, tenant: string, quota: QuotaName) {
       // An open multipart upload's size is the bytes of the parts it has received so far.
       return db.select({ used: sql<number>`coalesce(sum(${uploads.size}), 0)`.as("used"), overrides }).from(uploads).where(eq(uploads.tenant, tenant));
     case "datasetRows":
-      return db.select({ used: counted(), overrides }).from(datasetRows).where(eq(datasetRows.tenant, tenant));
+      // Each dataset counts its rows (datasets.row_count): the tenant's few datasets are read, not its rows.
+      return db
+        .select({ used: sql<number>`coalesce(sum(${datasets.rowCount}), 0)`.as("used"), overrides })
+        .from(datasets)
+        .where(eq(datasets.tenant, tenant));
     case "documentChunks":
       return db
         .select({ used: counted(), overrides })

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { workflowInstanceId } from "../../src/workflows/instance";
 import { deliver, insertJob, logsOf, watch } from "../worker/engine-helpers";
-import { api, getJob, json, newTenant } from "../worker/helpers";
+import { api, dbOf, getJob, json, newTenant } from "../worker/helpers";
 
 const MIB = 1024 * 1024;
 const TOTAL = 200 * MIB;
@@ -98,10 +98,11 @@ it("imports a 200 MB CSV brought by multipart upload, resuming after a crash wit
   expect(new Set(logs).size).toBe(logs.length);
   expect(logs).toHaveLength(chunks);
   expect(logs[10]).toMatch(new RegExp(`from bytes ${crashAt}-`));
-  const counted = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT key) AS k FROM dataset_rows WHERE tenant = ? AND dataset = 'big'")
-    .bind(tenant)
-    .first<{ n: number; k: number }>();
+  const db = dbOf(tenant);
+  const counted = await db.prepare("SELECT count(*) AS n, count(DISTINCT key) AS k FROM dataset_rows WHERE tenant = ? AND dataset = 'big'").bind(tenant).first<{ n: number; k: number }>();
   expect(counted).toEqual({ n: ROWS, k: ROWS });
+  // The dataset's own count of its rows, which the rows quota reads, agrees.
+  expect(await db.prepare("SELECT row_count FROM datasets WHERE tenant = ? AND name = 'big'").bind(tenant).first("row_count")).toBe(ROWS);
   const dataset = await json(await api("/datasets/big", { key }), 200);
   expect(dataset.rows).toBe(ROWS);
 });

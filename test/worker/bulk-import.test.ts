@@ -1,8 +1,13 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
+import { parse as csvParse } from "csv-parse/sync";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { completeRecordsEnd, forEachCsvRecord } from "../../src/datasets/csv";
+import { RowEncoder } from "../../src/datasets/encode";
+import { rowValidator } from "../../src/datasets/fields";
 import { workflowInstanceId } from "../../src/workflows/instance";
 import { attemptsOf, deliver, insertJob, logsOf } from "./engine-helpers";
-import { api, env, json, newTenant, uploadFile, submit, waitForStatus } from "./helpers";
+import { api, dbOf, env, json, newTenant, uploadFile, submit, waitForStatus } from "./helpers";
 
 async function runImport(key: string, input: Record<string, unknown>): Promise<any> {
   const job = await submit(key, { type: "bulk.import", input });
@@ -12,6 +17,12 @@ async function runImport(key: string, input: Record<string, unknown>): Promise<a
     console.log("DEBUG", JSON.stringify(await json(await api(`/jobs/${job.id}`, { key }))), (await logsOf(key, job.id)).slice(-5));
     throw err;
   }
+}
+
+/** The dataset's own count of its rows (what the rows quota reads). */
+async function rowCounter(tenant: string, dataset: string): Promise<number | undefined> {
+  const row = await dbOf(tenant).prepare("SELECT row_count FROM datasets WHERE tenant = ? AND name = ?").bind(tenant, dataset).first<{ row_count: number }>();
+  return row?.row_count;
 }
 
 async function allRows(key: string, dataset: string) {
@@ -68,6 +79,7 @@ describe("bulk.import", () => {
       { id: 6, name: "Fay", email: "fay@example.com", active: false },
     ]);
     expect(rows.map((r) => r.sourceRow)).toEqual([1, 6]);
+    expect(rows.map((r) => r.key)).toEqual([`${file.id}:000000000001`, `${file.id}:000000000006`]);
 
     const report = await (await api(done.result.errorReport.url.replace("/api/v1", ""), { key })).text();
     expect(report).toBe(
@@ -108,7 +120,7 @@ describe("bulk.import", () => {
   });
 
   it("upserts by the key field: importing overlapping files updates rows instead of adding them", async () => {
-    const { key } = await newTenant();
+    const { key, tenant } = await newTenant();
     const schema = { ...peopleSchema, key: "id" };
     const a = await uploadFile(key, "a.csv", "text/csv", "id,name\n1,Ada\n2,Bob\n");
     const b = await uploadFile(key, "b.csv", "text/csv", "id,name\n2,Bobby\n3,Cy\n");
@@ -116,6 +128,25 @@ describe("bulk.import", () => {
     await runImport(key, { uploadId: b.id, dataset: "keyed", schema });
     const rows = await allRows(key, "keyed");
     expect(rows.map((r) => [r.key, r.data.name])).toEqual([["1", "Ada"], ["2", "Bobby"], ["3", "Cy"]]);
+    expect(await rowCounter(tenant, "keyed")).toBe(3);
+
+    // A key twice in one file, in one chunk and across chunks: its last row wins, counted once.
+    const names = Array.from({ length: 3_000 }, (_, i) => `${(i % 1_000) + 1},Name ${i}${" ".repeat(i === 2_000 ? 0 : 50)}`);
+    const twice = await uploadFile(key, "twice.csv", "text/csv", `id,name\n1,First\n1,Second\n${names.join("\n")}\n4,Last\n`);
+    const done = await runImport(key, { uploadId: twice.id, dataset: "twice", schema, chunkBytes: 64 * 1024 });
+    expect(done.result).toMatchObject({ rows: 3_003, imported: 3_003 });
+    const twiceRows = await allRows(key, "twice");
+    expect(twiceRows).toHaveLength(1_000);
+    expect((await logsOf(key, done.id)).filter((l) => l.startsWith("rows"))).toHaveLength(3);
+    expect(twiceRows.find((r) => r.key === "1")).toMatchObject({ data: { name: "Name 2000" }, sourceRow: 2_003 });
+    expect(twiceRows.find((r) => r.key === "4")).toMatchObject({ data: { name: "Last" }, sourceRow: 3_003 });
+    expect(await rowCounter(tenant, "twice")).toBe(1_000);
+
+    // Keys of a number field: as JavaScript writes the numbers.
+    const scores = await uploadFile(key, "scores.csv", "text/csv", "score,name\n1.5,A\n0.30000000000000004,B\n1e3,C\n-0,D\n");
+    const scoreSchema = { fields: [{ name: "score", type: "number", required: true }, { name: "name" }], key: "score" };
+    await runImport(key, { uploadId: scores.id, dataset: "scores", schema: scoreSchema });
+    expect((await allRows(key, "scores")).map((r) => [r.key, r.data.name])).toEqual([["0", "D"], ["0.30000000000000004", "B"], ["1.5", "A"], ["1000", "C"]]);
   });
 
   it("with onError abort, stops at the first bad row and fails without retrying", async () => {
@@ -165,6 +196,7 @@ describe("bulk.import", () => {
     expect(logs[1]).toMatch(new RegExp(`^rows \\d+-\\d+ from bytes ${secondChunk}-`));
     const rows = await allRows(key, "crash");
     expect(rows).toHaveLength(2_000);
+    expect(await rowCounter(tenant, "crash")).toBe(2_000);
     expect(await attemptsOf(key, job.id)).toHaveLength(1);
   });
 });
@@ -180,3 +212,95 @@ function lastRecordEnd(csv: string, chunkBytes: number): number {
   }
   return end;
 }
+
+function csvRecords(text: string) {
+  const records: string[][] = [];
+  const { unclosedQuote } = forEachCsvRecord(text, (cells, count) => records.push(cells.slice(0, count)));
+  return { records, unclosedQuote };
+}
+
+describe("reading and checking rows", () => {
+  it("reads CSV as csv-parse does with the options imports used it with", () => {
+    const piece = fc.constantFrom("a", "b", "é", ",", '"', '""', "\n", "\r\n", "\r", " ", "x,y");
+    const text = fc.tuple(fc.boolean(), fc.array(piece, { maxLength: 30 })).map(([bom, pieces]) => (bom ? "\uFEFF" : "") + pieces.join(""));
+    fc.assert(
+      fc.property(text, (text) => {
+        let theirs: string[][] | null;
+        try {
+          theirs = csvParse(text, { bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true });
+        } catch {
+          theirs = null; // a quote never closed
+        }
+        const ours = csvRecords(text);
+        expect(ours.unclosedQuote).toBe(theirs === null);
+        if (theirs) expect(ours.records).toEqual(theirs);
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it("cuts chunks after whole records: read chunk by chunk, a file gives the records it gives read whole", () => {
+    const cell = fc.array(fc.constantFrom("a", "é", '"', ",", "\n", "\r\n", " "), { maxLength: 6 }).map((c) => c.join(""));
+    const quoted = (c: string) => `"${c.replaceAll('"', '""')}"`;
+    const file = fc
+      .tuple(fc.constantFrom("\n", "\r\n"), fc.array(fc.array(fc.tuple(fc.boolean(), cell), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }))
+      .map(([lineEnd, records]) => records.map((r) => r.map(([q, c]) => (q || /[",\r\n]/.test(c) ? quoted(c) : c)).join(",")).join(lineEnd) + lineEnd);
+    fc.assert(
+      fc.property(file, fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 8 }), (text, lengths) => {
+        const bytes = new TextEncoder().encode(text);
+        const records: string[][] = [];
+        for (let offset = 0, n = 0; offset < bytes.length; n++) {
+          for (let length = lengths[n % lengths.length]!; ; length *= 2) {
+            const end = Math.min(bytes.length, offset + length);
+            const usable = end === bytes.length ? end - offset : completeRecordsEnd(bytes.subarray(offset, end));
+            if (usable === 0 && end < bytes.length) continue;
+            records.push(...csvRecords(new TextDecoder().decode(bytes.subarray(offset, offset + usable))).records);
+            offset += usable;
+            break;
+          }
+        }
+        expect(records).toEqual(csvRecords(text).records);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("takes the rows zod takes, with the same data and key, and refuses the others", () => {
+    const types = ["string", "number", "integer", "boolean", "date", "email"] as const;
+    const value = fc.oneof(
+      fc.constantFrom("", " ", "1", " 2 ", "-0", "1.5", "1e3", "0x10", "Infinity", "NaN", "9007199254740993", "true", "YES", " no ", "0", "constructor"),
+      fc.constantFrom("a@b.co", "x.y+z@ex-ample.com", "@b.co", "a@b", "2024-01-02", "2024-01-02T03:04:05Z", "2024-13-01", "2024-01-02T03:04:05+01:00"),
+      fc.string({ maxLength: 6 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constantFrom(null, undefined, {}),
+    );
+    const row = fc
+      .array(fc.record({ type: fc.constantFrom(...types), required: fc.boolean() }), { minLength: 1, maxLength: 4 })
+      .chain((fields) => fc.tuple(fc.constant(fields), fc.boolean(), fc.array(value, { minLength: fields.length, maxLength: fields.length })));
+    fc.assert(
+      fc.property(row, ([declared, keyed, values]) => {
+        const fields = declared.map((f, i) => ({ name: `f${i}`, type: f.type, required: f.required || (keyed && i === 0) }));
+        const schema = { fields, ...(keyed ? { key: "f0" } : {}) };
+        const encoder = new RowEncoder(schema, "upl");
+        const record: Record<string, unknown> = {};
+        fields.forEach((f, i) => {
+          encoder.values[i] = values[i];
+          if (values[i] !== undefined) record[f.name] = values[i];
+        });
+        const element = encoder.encode() ?? encoder.check(record);
+        const zod = rowValidator(schema).safeParse(record);
+        expect(typeof element === "string").toBe(zod.success);
+        const source = encoder.keySource;
+        expect(source.from).toBe(!keyed ? "row" : ["number", "boolean"].includes(fields[0]!.type) ? "element" : "data");
+        if (!zod.success) return;
+        const data = zod.data as Record<string, unknown>;
+        expect(element).toBe(source.from === "element" ? `[${JSON.stringify(String(data.f0))},${JSON.stringify(data)}]` : JSON.stringify(data));
+        // A key SQL reads from the data is its JSON scalar as SQL text: what String() makes of it.
+        if (source.from === "data") expect(typeof data.f0 === "string" ? data.f0 : JSON.stringify(data.f0)).toBe(String(data.f0));
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type SQL, and, asc, eq, gt, sql } from "drizzle-orm";
+import { type SQL, and, asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { datasetRows, datasets } from "../../db/schema";
 import { DatasetSchemaSchema } from "../../datasets/fields";
@@ -67,7 +67,7 @@ const DATASET_FIELDS = {
   schema: datasets.schema,
   createdAt: datasets.createdAt,
   updatedAt: datasets.updatedAt,
-  rows: sql<number>`(SELECT count(*) FROM ${datasetRows} WHERE ${datasetRows.tenant} = ${datasets.tenant} AND ${datasetRows.dataset} = ${datasets.name})`,
+  rows: datasets.rowCount,
 };
 
 type DatasetWithCount = Pick<typeof datasets.$inferSelect, "name" | "schema" | "createdAt" | "updatedAt"> & { rows: number };
