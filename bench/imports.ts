@@ -1,10 +1,11 @@
 // `npm run bench -- import`: a generated CSV (BENCH_IMPORT_MB, default 1024) sent by multipart
-// upload and loaded by `bulk.import` into a dataset, with the workerd processes' resident memory
-// sampled meanwhile, beside the `sqlite3` tool's `.import` of the same file. Numbers only.
+// upload and loaded by `bulk.import` into a dataset (BENCH_IMPORT_CHUNK_MB sets its chunkBytes;
+// default the job's), with the workerd processes' resident memory and CPU sampled meanwhile,
+// beside the `sqlite3` tool's `.import` of the same file. Numbers only.
 import { execFileSync, spawnSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, type Platform, fmt, sampleRss, waitJob, withPlatform, workerdPids } from "./harness.ts";
 
@@ -93,6 +94,73 @@ function sqliteFloor(path: string, dir: string): number | null {
   return seconds;
 }
 
+/**
+ * The kinds of resident memory of `pids` (KiB, from /proc/<pid>/status), sampled: RssAnon is the
+ * heap (V8's and native allocations, SQLite's page cache), RssFile + RssShmem pages of files
+ * mapped in (SQLite's database, WAL and its index). `stop()` answers each one's peak and, to show
+ * whether memory grows with the rows imported, the largest sum of RssAnon in each tenth of the run.
+ */
+function sampleMemoryKinds(pids: number[], everyMs = 500) {
+  const peaks = new Map<number, { anon: number; file: number }>(pids.map((pid) => [pid, { anon: 0, file: 0 }]));
+  const anonSums: number[] = [];
+  const take = () => {
+    let anonSum = 0;
+    for (const pid of pids) {
+      let status = "";
+      try {
+        status = readFileSync(`/proc/${pid}/status`, "utf8");
+      } catch {
+        continue;
+      }
+      const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+      const peak = peaks.get(pid)!;
+      peak.anon = Math.max(peak.anon, kib("RssAnon"));
+      peak.file = Math.max(peak.file, kib("RssFile") + kib("RssShmem"));
+      anonSum += kib("RssAnon");
+    }
+    anonSums.push(anonSum);
+  };
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      const tenth = (i: number) => anonSums.slice(Math.floor((i * anonSums.length) / 10), Math.max(1, Math.floor(((i + 1) * anonSums.length) / 10)));
+      const tenths = Array.from({ length: 10 }, (_, i) => Math.max(...tenth(i)));
+      return {
+        peaks: [...peaks].map(([pid, p]) => `${pid} anon ${mib(p.anon)} + files ${mib(p.file)}`).join(", "),
+        tenths: tenths.map((k) => fmt(k / 1024, 0)).join(" "),
+      };
+    },
+  };
+}
+
+/** CPU seconds (user + system) the processes have used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+/** Bytes under each directory of the dev server's state (D1's SQLite files, R2's blobs, ...). */
+function stateSizes(state: string): string {
+  const dirs = readdirSync(join(state, "v3")).map((d) => join(state, "v3", d));
+  const out = spawnSync("du", ["-s", "--block-size=1M", ...dirs], { encoding: "utf8" }).stdout.trim();
+  return out
+    .split("\n")
+    .map((line) => line.split("\t"))
+    .map(([size, dir]) => `${dir!.split("/").pop()} ${size} MiB`)
+    .join(", ");
+}
+
 const mb = (bytes: number) => bytes / 1e6;
 const mib = (kib: number) => `${fmt(kib / 1024, 0)} MiB`;
 
@@ -105,11 +173,16 @@ async function uploadAndImport(p: Platform, path: string, csv: { rows: number; s
   const uploadSeconds = (performance.now() - t0) / 1000;
   const afterUpload = rss.stop();
   const rssImport = sampleRss(pids, 200);
+  const kinds = sampleMemoryKinds(pids);
+  const [cpu0, load0] = [cpuSeconds(pids), loadavg()[0]!];
   const t1 = performance.now();
-  const job = await p.api("/jobs", { type: "bulk.import", input: { uploadId, dataset: "bench", schema: SCHEMA } });
+  const chunkMb = process.env.BENCH_IMPORT_CHUNK_MB;
+  const job = await p.api("/jobs", { type: "bulk.import", input: { uploadId, dataset: "bench", schema: SCHEMA, ...(chunkMb ? { chunkBytes: Number(chunkMb) * MiB } : {}) } });
   const { job: done, seenAt } = await waitJob(p, job.id, 3_600_000, 200);
   const importSeconds = (seenAt - t1) / 1000;
+  const [importCpu, load1] = [cpuSeconds(pids) - cpu0, loadavg()[0]!];
   const duringImport = rssImport.stop();
+  const kindPeaks = kinds.stop();
   if (done.status !== "completed") throw new Error(`bulk.import ${done.status}: ${JSON.stringify(done.error)}`);
   const dataset = await p.api("/datasets/bench");
   const parts = Math.ceil(csv.size / PART);
@@ -119,7 +192,34 @@ async function uploadAndImport(p: Platform, path: string, csv: { rows: number; s
     ` (job's own startedAt..finishedAt: ${fmt(stamped, 2)} s; attempts ${done.attempts}; result ${JSON.stringify({ rows: done.result.rows, imported: done.result.imported, rejected: done.result.rejected })}; dataset rows ${dataset.rows})`);
   console.log(`workerd peak resident memory (VmRSS, sampled every 200 ms): upload ${[...afterUpload.peaks].map(([pid, k]) => `${pid} ${mib(k)}`).join(", ")} (sum ${mib(afterUpload.peakSum)}, ${afterUpload.samples} samples);` +
     ` import ${[...duringImport.peaks].map(([pid, k]) => `${pid} ${mib(k)}`).join(", ")} (sum ${mib(duringImport.peakSum)}, ${duringImport.samples} samples)`);
+  // The runtime is one thread: on a busy machine it gets less than a core, which the rate per CPU second does not see.
+  console.log(`bulk.import used ${fmt(importCpu, 1)} s of workerd CPU in ${fmt(importSeconds, 1)} s (${fmt((100 * importCpu) / importSeconds, 0)}% of a core;` +
+    ` load average ${fmt(load0, 1)} before, ${fmt(load1, 1)} after, on ${cpus().length} cores) => ${fmt(csv.rows / importCpu, 0)} rows per workerd CPU second`);
+  console.log(`workerd memory during the import, peaks: ${kindPeaks.peaks} (RssAnon: heaps; files: mapped pages); on disk after it: ${stateSizes(p.server.state)}`);
+  console.log(`workerd RssAnon (sum, MiB), the peak in each tenth of the import: ${kindPeaks.tenths}`);
   return { importSeconds };
+}
+
+/**
+ * Runs `section` with the working directory in a copy of the worker's sources, so that the dev
+ * server it starts builds from the copy: wrangler dev rebuilds and reloads the worker on every
+ * change to its sources, dropping the requests in flight (an upload's part, the import's step:
+ * "other side closed"), and the tree may be edited while a run of many minutes goes on.
+ */
+async function inSourceSnapshot(section: () => Promise<void>): Promise<void> {
+  const root = process.cwd();
+  const dir = mkdtempSync(join(tmpdir(), "edge-jobs-src-"));
+  for (const entry of ["src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", ".dev.vars", ".dev.vars.example"]) {
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  process.chdir(dir);
+  try {
+    await section();
+  } finally {
+    process.chdir(root);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function reportImport(admin: string) {
@@ -132,9 +232,16 @@ export async function reportImport(admin: string) {
     console.log(`## Bulk import: generated CSV of ${csv.rows} rows (5 fields, keyed by id), ${fmt(mb(csv.size), 1)} MB (BENCH_IMPORT_MB=${targetMb}), written in ${fmt((performance.now() - g0) / 1000, 1)} s`);
     const vars = { QUOTA_DATASET_ROWS: "1000000000", QUOTA_UPLOAD_BYTES: String(64 * 1024 * MiB) };
     let importSeconds = NaN;
-    await withPlatform(admin, vars, async (p) => {
-      ({ importSeconds } = await uploadAndImport(p, path, csv));
-    });
+    await inSourceSnapshot(() =>
+      withPlatform(admin, vars, async (p) => {
+        try {
+          ({ importSeconds } = await uploadAndImport(p, path, csv));
+        } catch (err) {
+          console.log(`the import section failed; the dev server's log ends with:\n${p.server.output().slice(-4000)}`);
+          throw err;
+        }
+      }),
+    );
     const floor = sqliteFloor(path, dir);
     if (floor === null) console.log("sqlite3 floor: the sqlite3 command-line tool is absent on this machine; not measured");
     else {
