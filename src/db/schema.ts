@@ -157,7 +157,8 @@ export const attempts = sqliteTable(
 export const jobLogs = sqliteTable(
   "job_logs",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT (migration 0018): its sequence table would be one more row written per line.
+    id: integer("id").primaryKey(),
     jobId: text("job_id").notNull(),
     at: integer("at").notNull(),
     attempt: integer("attempt").notNull(),
@@ -165,8 +166,8 @@ export const jobLogs = sqliteTable(
     message: text("message").notNull(),
   },
   (t) => [
-    index("job_logs_job").on(t.jobId, t.id),
-    // Finds an entry already written: a durable job's replay hands its finished steps' logs over again.
+    // A job's lines in order (the rowid completes the key), and an entry already written: a
+    // durable job's replay hands its finished steps' logs over again. The one index a line enters.
     index("job_logs_entry").on(t.jobId, t.at),
   ],
 );
@@ -186,6 +187,7 @@ export const jobSteps = sqliteTable(
     value: text("value").notNull(),
     at: integer("at").notNull(),
   },
+  // WITHOUT ROWID (migration 0018): a checkpoint is one row written, its key.
   (t) => [primaryKey({ columns: [t.jobId, t.series, t.name] })],
 );
 

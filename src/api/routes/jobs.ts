@@ -189,7 +189,8 @@ export const jobsApi = newRouter()
   .openapi(logsRoute, async (c) => {
     const db = c.get("db");
     const job = await findJob(db, c.get("principal").tenant, c.req.valid("param").id);
-    const rows = await db.select().from(jobLogs).where(eq(jobLogs.jobId, job.id)).orderBy(asc(jobLogs.id)).limit(1_000);
+    // In the order of job_logs_entry (job, time, then id): the one index a log line enters.
+    const rows = await db.select().from(jobLogs).where(eq(jobLogs.jobId, job.id)).orderBy(asc(jobLogs.at), asc(jobLogs.id)).limit(1_000);
     const items = rows.map((r) => ({ seq: r.id, at: new Date(r.at).toISOString(), attempt: r.attempt, level: r.level, message: r.message }));
     return c.json({ items }, 200);
   })
