@@ -7,10 +7,11 @@ import { RenderLimitError } from "./render-budget";
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 
 /**
- * PDF layout costs about a millisecond of CPU per KiB of text (bench/bounds.ts); a MiB is some
- * 200 pages, four times the largest template body.
+ * PDF layout costs about a millisecond of CPU per KiB of text (bench/bounds.ts) and yields to other
+ * requests after each page, so a PDF may be laid out from as much text as any report renders:
+ * some 2,000 pages, seconds of a consumer's CPU (wrangler.toml [limits]), a PDF of about 5 MB.
  */
-export const MAX_PDF_TEXT = 1024 * 1024;
+export const MAX_PDF_TEXT = MAX_REPORT_BYTES;
 
 /** A template that cannot produce a valid report with the given context; retrying will not help. */
 export class ReportRenderError extends Error {
