@@ -11,6 +11,7 @@ export default defineConfig(async () => {
         // Two D1 shards (src/db/shards.ts): every test runs with tenants spread over both databases.
         d1Databases: { DB: "edge-jobs-test-shard-0", DB_1: "edge-jobs-test-shard-1" },
         bindings: {
+          ENVIRONMENT: "development",
           D1_SHARDS: "DB,DB_1",
           ADMIN_API_KEY: "test-admin-key",
           // The tests run the clock's tick themselves; a live alarm would sweep under their feet.
@@ -65,6 +66,15 @@ export default defineConfig(async () => {
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          // The provisioning and deploy scripts, run with real wrangler against the real configuration.
+          test: {
+            name: "scripts",
+            include: ["test/scripts/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 60_000,
           },
         },
         {

@@ -8,6 +8,7 @@ import { reportPeer } from "./peer.ts";
 import { reportImport } from "./imports.ts";
 import { reportLists } from "./lists.ts";
 import { reportReports } from "./reports.ts";
+import { reportStartup } from "./startup.ts";
 import { reportStatements } from "./statements.ts";
 
 const ADMIN = "bench-admin-key";
@@ -170,6 +171,7 @@ async function main() {
   if (wanted("reports")) await reportReports(ADMIN);
   if (wanted("lists")) await reportLists(ADMIN);
   if (wanted("statements")) await reportStatements();
+  if (wanted("startup")) await reportStartup();
 }
 
 async function reportLatency(server: DevServer) {

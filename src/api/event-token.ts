@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { decodeJson, encodeJson } from "./base64url-json";
 import type { Principal } from "../auth/principal";
-import { hmac, safeEqual } from "../crypto";
+import { hmac } from "../crypto";
+import { signedWithOneOf } from "./keys";
 
 /** How long a watch token may be used to open (or re-open) a job's event stream. */
 export const EVENT_TOKEN_TTL_MS = 10 * 60_000;
@@ -28,10 +29,10 @@ export async function signEventToken(secret: string, claims: TokenClaims): Promi
   return `${payload}.${await hmac(secret, payload)}`;
 }
 
-export async function verifyEventToken(secret: string, token: string, now = Date.now()): Promise<TokenClaims | undefined> {
+export async function verifyEventToken(secrets: readonly string[], token: string, now = Date.now()): Promise<TokenClaims | undefined> {
   const [payload, signature, ...rest] = token.split(".");
   if (!payload || !signature || rest.length > 0) return undefined;
-  if (!(await safeEqual(signature, await hmac(secret, payload)))) return undefined;
+  if (!(await signedWithOneOf(secrets, signature, payload))) return undefined;
   let decoded: unknown;
   try {
     decoded = decodeJson(payload);

@@ -23,12 +23,13 @@ export async function mintKey(secret: string, claims: KeyClaims): Promise<string
   return `${PREFIX}${body}.${await hmac(secret, body)}`;
 }
 
-export async function readKey(secret: string, key: string): Promise<KeyClaims | undefined> {
+/** The key's claims when it is signed with one of `secrets` (the current one first), else undefined. */
+export async function readKey(secrets: readonly string[], key: string): Promise<KeyClaims | undefined> {
   if (!key.startsWith(PREFIX)) return undefined;
   const parts = key.slice(PREFIX.length).split(".");
   if (parts.length !== 3) return undefined;
   const [payload, random, signature] = parts as [string, string, string];
-  if (!(await safeEqual(signature, await hmac(secret, `${payload}.${random}`)))) return undefined;
+  if (!(await signedWithOneOf(secrets, signature, `${payload}.${random}`))) return undefined;
   try {
     const raw = decodeJson(payload) as { i?: unknown; t?: unknown; s?: unknown };
     if (typeof raw.i !== "string" || typeof raw.t !== "string" || !Array.isArray(raw.s)) return undefined;
@@ -36,4 +37,10 @@ export async function readKey(secret: string, key: string): Promise<KeyClaims | 
   } catch {
     return undefined;
   }
+}
+
+/** Whether `signature` is the HMAC of `body` under one of `secrets`. */
+export async function signedWithOneOf(secrets: readonly string[], signature: string, body: string): Promise<boolean> {
+  for (const secret of secrets) if (await safeEqual(signature, await hmac(secret, body))) return true;
+  return false;
 }

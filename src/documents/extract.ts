@@ -1,4 +1,3 @@
-import { extractText as extractPdfText, getDocumentProxy } from "unpdf";
 import { readChunk } from "../datasets/records";
 
 export type DocumentKind = "text" | "markdown" | "html" | "csv" | "json" | "pdf";
@@ -49,8 +48,10 @@ function jsonText(value: unknown, path = ""): string[] {
 /** The text of a document that must be parsed whole: JSON (its strings, by key path) and PDF. */
 async function extractWhole(bytes: Uint8Array, kind: "json" | "pdf"): Promise<string> {
   if (kind === "pdf") {
+    // Loaded on first use: pdf.js is half the bundle, and only PDF documents need it.
+    const { extractText, getDocumentProxy } = await import("unpdf");
     const pdf = await getDocumentProxy(bytes);
-    const { text } = await extractPdfText(pdf, { mergePages: true });
+    const { text } = await extractText(pdf, { mergePages: true });
     return text.trim();
   }
   return jsonText(JSON.parse(new TextDecoder().decode(bytes))).join("\n");

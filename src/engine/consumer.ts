@@ -2,7 +2,7 @@ import { type RawSql, SqlText, rawSql, rowsOf } from "../db/raw";
 import { armClock } from "../clock/arm";
 import { Deliveries } from "./deliveries";
 import { bindingOf, everyDatabase, onDatabase } from "../db/shards";
-import { type JobMessage, JobMessageSchema, dispatch, redispatch } from "./dispatch";
+import { JOB_MESSAGE_VERSION, type JobMessage, JobMessageSchema, dispatch, redispatch } from "./dispatch";
 import { publishAll } from "./events";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
@@ -17,6 +17,7 @@ import { type DurableJobParams, INLINE_INPUT_LIMIT, workflowInstanceId } from ".
 export const MAX_JOBS_PER_INVOCATION = 1_000;
 const CLAIM_FAILED_RETRY_SECONDS = 5;
 const UNSEEN_RETRY_SECONDS = 1;
+const NEWER_MESSAGE_RETRY_SECONDS = 30;
 
 /**
  * The queue consumer for every lane. One consumer batch costs two D1 round trips per database it
@@ -34,6 +35,10 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
     if (!parsed.success) {
       console.error("dropping a malformed job message", message.id, message.body);
       message.ack();
+    } else if (parsed.data.v > JOB_MESSAGE_VERSION) {
+      // Sent by a newer deployment while this one still runs (a gradual rollout): it is for that one.
+      console.warn(`leaving a version ${parsed.data.v} job message to a newer deployment`, message.id);
+      message.retry({ delaySeconds: NEWER_MESSAGE_RETRY_SECONDS });
     } else if (taken > 0 && taken + parsed.data.ids.length > MAX_JOBS_PER_INVOCATION && lane) {
       overflow.push(message as Message<JobMessage>);
     } else {

@@ -14,7 +14,15 @@ const SEND_BATCH_LIMIT = 100;
  */
 export const MAX_JOBS_PER_MESSAGE = 100;
 
+/**
+ * The version of the message shape this worker sends. Version 2 names its database; version 1 (sent
+ * before sharding, with no `v`) did not, and is still consumed. A message of a later version comes
+ * from a newer deployment and goes back on the queue for it (see `consumeBatch`).
+ */
+export const JOB_MESSAGE_VERSION = 2;
+
 export const JobMessageSchema = z.object({
+  v: z.number().int().min(1).default(1),
   ids: z.array(z.string().min(1)).min(1).max(MAX_JOBS_PER_MESSAGE),
   /** The D1 binding that holds the jobs (src/db/shards.ts); messages sent before sharding name none. */
   db: z.string().min(1).max(64).default(PLATFORM_BINDING),
@@ -56,7 +64,7 @@ export async function dispatch(env: Env, jobs: Dispatchable[], now = Date.now())
   for (const { binding, delay, ids } of groups.values()) {
     const messages = byQueue.get(binding) ?? [];
     for (let i = 0; i < ids.length; i += MAX_JOBS_PER_MESSAGE) {
-      messages.push({ body: { ids: ids.slice(i, i + MAX_JOBS_PER_MESSAGE), db }, contentType: "json", delaySeconds: delay });
+      messages.push({ body: { v: JOB_MESSAGE_VERSION, ids: ids.slice(i, i + MAX_JOBS_PER_MESSAGE), db }, contentType: "json", delaySeconds: delay });
     }
     byQueue.set(binding, messages);
   }

@@ -1,4 +1,4 @@
-import { PDFDocument, type PDFFont, StandardFonts, rgb } from "pdf-lib";
+import type { PDFFont } from "pdf-lib";
 
 const PAGE = { width: 595.28, height: 841.89 }; // A4 in points
 const MARGIN = 56;
@@ -103,6 +103,8 @@ function paginate(lines: Line[]): Run[][] {
  * the same text always gives the same bytes (and the same content hash).
  */
 export async function textToPdf(text: string, title: string): Promise<Uint8Array> {
+  // Loaded on first use: most isolates never render a PDF, and pdf-lib's fonts cost start-up time.
+  const { PDFDocument, StandardFonts, rgb } = await import("pdf-lib");
   const doc = await PDFDocument.create({ updateMetadata: false });
   doc.setTitle(title);
   doc.setProducer("edge-jobs");

@@ -112,7 +112,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     [
       wrangler,
       "dev", ...config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      "--persist-to", state, ...Object.entries({ ENVIRONMENT: "development", ...vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

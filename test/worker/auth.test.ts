@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { createExecutionContext } from "cloudflare:test";
 import { createApp } from "../../src/api/app";
-import { signEventToken } from "../../src/api/event-token";
+import { signEventToken, verifyEventToken } from "../../src/api/event-token";
 import { mintKey } from "../../src/api/keys";
 import { safeEqual } from "../../src/crypto";
 import { expectError, later } from "./api-helpers";
@@ -473,5 +473,67 @@ describe("production configuration", () => {
       createExecutionContext(),
     );
     expect(local.status).toBe(200);
+  });
+
+  it.each([
+    ["ADMIN_API_KEY", "dev-admin-key-change-me"],
+    ["SIGNING_SECRET", "dev-signing-secret-change-me"],
+    ["SECRETS_KEY", "dev-secrets-key-change-me"],
+  ])("refuses to serve in production with the example %s, and /health says why", async (name, example) => {
+    const app = createApp();
+    const call = (path: string, environment: string) =>
+      app.fetch(
+        new Request(`https://jobs.test/api/v1${path}`, { headers: { authorization: `Bearer ${name === "ADMIN_API_KEY" ? example : env.ADMIN_API_KEY}` } }),
+        { ...env, [name]: example, ENVIRONMENT: environment },
+        createExecutionContext(),
+      );
+    const refused = await call("/jobs", "production");
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: { code: "not_configured", message: expect.stringContaining(name === "SECRETS_KEY" ? "SECRETS_KEY" : "example secrets") } });
+    const health = await call("/health", "production");
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "not_configured", configuration: { ok: false, problem: expect.stringContaining("example") } });
+
+    expect((await call("/jobs", "development")).status).toBe(200);
+    const healthy = await call("/health", "development");
+    expect(await healthy.json()).toMatchObject({ configuration: { ok: true } });
+  });
+});
+
+describe("rotating the secrets without locking tenants out", () => {
+  const app = createApp();
+  const call = (path: string, key: string, vars: Record<string, string>, init: RequestInit = {}) =>
+    app.fetch(
+      new Request(`https://jobs.test/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } }),
+      { ...env, ...vars },
+      createExecutionContext(),
+    );
+
+  it("keeps keys signed with SIGNING_SECRET_PREVIOUS working while it is set, and signs new ones with SIGNING_SECRET", async () => {
+    const { key, tenant } = await newTenant();
+    const rotating = { SIGNING_SECRET: "the-new-signing-secret", SIGNING_SECRET_PREVIOUS: env.SIGNING_SECRET };
+    const rotated = { SIGNING_SECRET: "the-new-signing-secret" };
+    expect((await call("/jobs", key, rotating)).status).toBe(200);
+    expect((await call("/jobs", key, rotated)).status).toBe(401);
+
+    const issued = await call("/keys", ADMIN_KEY, rotating, { method: "POST", body: JSON.stringify({ name: "after rotation", tenant, scopes: ["jobs:read"] }) });
+    const { key: fresh } = await json<{ key: string }>(issued, 201);
+    expect((await call("/jobs", fresh, rotated)).status).toBe(200);
+    // Signed with the new secret only: the deployment before the rotation does not know it.
+    expect((await call("/jobs", fresh, {})).status).toBe(401);
+  });
+
+  it("accepts watch tokens signed with the previous secret during the rotation", async () => {
+    const claims = { tenant: "t", jobId: "job_1", exp: Date.now() + 60_000, keyId: "key_1" };
+    const token = await signEventToken("old-secret", claims);
+    expect(await verifyEventToken(["new-secret", "old-secret"], token)).toEqual(claims);
+    expect(await verifyEventToken(["new-secret"], token)).toBeUndefined();
+  });
+
+  it("accepts ADMIN_API_KEY_PREVIOUS as the admin key until it is removed", async () => {
+    const rotating = { ADMIN_API_KEY: "the-new-admin-key", ADMIN_API_KEY_PREVIOUS: ADMIN_KEY };
+    expect((await call("/keys", ADMIN_KEY, rotating)).status).toBe(200);
+    expect((await call("/keys", "the-new-admin-key", rotating)).status).toBe(200);
+    expect((await call("/keys", ADMIN_KEY, { ADMIN_API_KEY: "the-new-admin-key" })).status).toBe(401);
   });
 });

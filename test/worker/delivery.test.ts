@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_JOBS_PER_INVOCATION } from "../../src/engine/consumer";
-import { MAX_DELAY_SECONDS, MAX_JOBS_PER_MESSAGE, dispatch } from "../../src/engine/dispatch";
+import { JOB_MESSAGE_VERSION, MAX_DELAY_SECONDS, MAX_JOBS_PER_MESSAGE, dispatch } from "../../src/engine/dispatch";
 import { laneBinding } from "../../src/engine/lanes";
 import { metered } from "../../src/engine/metering";
 import { STUCK_GRACE_MS } from "../../src/engine/sweeper";
@@ -147,6 +147,21 @@ describe("at-least-once delivery runs a job once", () => {
     expect(result.retryMessages).toEqual([]);
     expect(result.retryBatch.retry).toBe(false);
     expect(await getJob(key, job.id)).toMatchObject({ status: "completed", attempts: 1 });
+  });
+
+  it("consumes the message shape this version sends and the previous one, and leaves a newer one on the queue", async () => {
+    const { key, tenant } = await newTenant();
+    const [current, previous, newer] = [await insertJob(tenant, quick), await insertJob(tenant, quick), await insertJob(tenant, quick)];
+    const { result, ids } = await deliver([
+      { v: JOB_MESSAGE_VERSION, ids: [current.id] },
+      // Version 1, sent before messages carried a version or named their database.
+      { ids: [previous.id] },
+      { v: JOB_MESSAGE_VERSION + 1, ids: [newer.id], db: "DB", somethingNew: true },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual([ids[0], ids[1]].sort());
+    expect(result.retryMessages).toMatchObject([{ msgId: ids[2] }]);
+    for (const job of [current, previous]) expect(await getJob(key, job.id)).toMatchObject({ status: "completed", attempts: 1 });
+    expect(await getJob(key, newer.id)).toMatchObject({ status: "queued", attempts: 0 });
   });
 
   it("retries a fresh message whose job is not in D1 yet (its submit is still writing)", async () => {

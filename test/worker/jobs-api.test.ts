@@ -507,9 +507,10 @@ describe("operations endpoints", () => {
   it("GET /api/v1/health reports D1 without auth", async () => {
     const res = await exports.default.fetch("https://jobs.test/api/v1/health");
     const body = await json(res, 200);
-    expect(Object.keys(body).sort()).toEqual(["checkedAt", "d1", "status", "stuckJobs"]);
+    expect(Object.keys(body).sort()).toEqual(["checkedAt", "configuration", "d1", "status", "stuckJobs"]);
     expect(body).toEqual({
       status: expect.stringMatching(/^(ok|degraded)$/),
+      configuration: { ok: true },
       d1: { ok: true, latencyMs: expect.any(Number) },
       stuckJobs: expect.any(Number),
       checkedAt: expect.stringMatching(ISO_UTC),

@@ -1,25 +1,18 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { liveKeyStatement } from "../../auth/live-key";
+import { adminKeys, configurationProblem, signingSecrets } from "../../auth/configuration";
 import { ADMIN_TENANT, type Principal, SCOPES, type Scope } from "../../auth/principal";
 import { sha256Hex, safeEqual } from "../../crypto";
 import { database } from "../../db/client";
 import { tenantEnv } from "../../db/shards";
-import { secretsKeyProblem } from "../../secrets/cipher";
 import type { AppEnv } from "../context";
 import { ApiError, renderError } from "../errors";
 import { readKey } from "../keys";
-const EXAMPLE_SECRETS = ["dev-admin-key-change-me", "dev-signing-secret-change-me"];
 
 function assertConfigured(env: Env) {
-  if (!env.ADMIN_API_KEY || !env.SIGNING_SECRET) {
-    throw new ApiError(503, "not_configured", "ADMIN_API_KEY and SIGNING_SECRET must be set");
-  }
-  if (env.ENVIRONMENT === "production" && [env.ADMIN_API_KEY, env.SIGNING_SECRET].some((s) => EXAMPLE_SECRETS.includes(s))) {
-    throw new ApiError(503, "not_configured", "the example secrets from .dev.vars.example are refused in production");
-  }
-  const secretsProblem = secretsKeyProblem(env);
-  if (secretsProblem) throw new ApiError(503, "not_configured", secretsProblem);
+  const problem = configurationProblem(env);
+  if (problem) throw new ApiError(503, "not_configured", problem);
 }
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -29,10 +22,10 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** Who a key says it is; no I/O. `keyHash` is set for keys stored in D1 (not the env admin key). */
 export async function principalForKey(env: Env, key: string): Promise<Principal | undefined> {
   assertConfigured(env);
-  if (await safeEqual(key, env.ADMIN_API_KEY)) {
-    return { tenant: ADMIN_TENANT, scopes: [...SCOPES], keyId: "env:ADMIN_API_KEY" };
+  for (const adminKey of adminKeys(env)) {
+    if (await safeEqual(key, adminKey)) return { tenant: ADMIN_TENANT, scopes: [...SCOPES], keyId: "env:ADMIN_API_KEY" };
   }
-  const claims = await readKey(env.SIGNING_SECRET, key);
+  const claims = await readKey(signingSecrets(env), key);
   if (!claims) return undefined;
   return { tenant: claims.tenant, scopes: claims.scopes, keyId: claims.id, keyHash: await sha256Hex(key) };
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { signingSecrets } from "../../auth/configuration";
 import { bindingOf } from "../../db/shards";
 import { jobEvents } from "../../engine/events";
 import { findJob } from "../../engine/control";
@@ -46,7 +47,7 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
     return principal.tenant;
   }
   if (token) {
-    const claims = await verifyEventToken(c.env.SIGNING_SECRET, token);
+    const claims = await verifyEventToken(signingSecrets(c.env), token);
     if (!claims) throw new ApiError(401, "unauthorized", "the watch token is invalid or expired");
     if (claims.jobId !== jobId) throw new ApiError(404, "not_found", `job ${jobId} not found`);
     useTenantDatabase(c, claims.tenant);
