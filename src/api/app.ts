@@ -6,6 +6,7 @@ import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
 import { limitBodies } from "./middleware/body-limit";
 import { batchItemsApi } from "./routes/batch-items";
+import { bulkApi } from "./routes/bulk";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
 import { documentsApi } from "./routes/documents";
@@ -62,6 +63,7 @@ export function createApp() {
   });
   // Each route authenticates in its own middleware (requireScope); the events route also takes
   // signed watch tokens, because browsers cannot set headers on a websocket.
+  app.route("/api/v1/jobs/bulk", bulkApi);
   app.route("/api/v1/jobs", eventsApi);
   app.route("/api/v1/jobs", jobsApi);
   app.route("/api/v1/jobs", batchItemsApi);

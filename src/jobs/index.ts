@@ -4,6 +4,7 @@ import { bulkImport } from "./bulk-import";
 import { documentIngest } from "./document-ingest";
 import { exportJob } from "./export";
 import { httpRequest } from "./http-request";
+import { jobsBulk } from "./jobs-bulk";
 import { reportGenerate } from "./report-generate";
 import { simulate } from "./simulate";
 
@@ -16,6 +17,7 @@ export const jobDefinitions: readonly JobDefinition[] = [
   exportJob,
   batch,
   documentIngest,
+  jobsBulk,
 ] as JobDefinition[];
 
 export function findJobDefinition(type: string): JobDefinition | undefined {
