@@ -10,7 +10,7 @@ const EXAMPLE_SECRETS = ["dev-admin-key-change-me", "dev-signing-secret-change-m
  */
 export function configurationProblem(env: Env): string | undefined {
   if (!env.ADMIN_API_KEY || !env.SIGNING_SECRET) return "ADMIN_API_KEY and SIGNING_SECRET must be set";
-  if (env.ENVIRONMENT === "production" && [env.ADMIN_API_KEY, env.SIGNING_SECRET].some((s) => EXAMPLE_SECRETS.includes(s))) {
+  if (env.ENVIRONMENT === "production" && [...adminKeys(env), ...signingSecrets(env)].some((s) => EXAMPLE_SECRETS.includes(s))) {
     return "the example secrets from .dev.vars.example are refused in production";
   }
   return secretsKeyProblem(env);

@@ -479,6 +479,8 @@ describe("production configuration", () => {
     ["ADMIN_API_KEY", "dev-admin-key-change-me"],
     ["SIGNING_SECRET", "dev-signing-secret-change-me"],
     ["SECRETS_KEY", "dev-secrets-key-change-me"],
+    ["ADMIN_API_KEY_PREVIOUS", "dev-admin-key-change-me"],
+    ["SIGNING_SECRET_PREVIOUS", "dev-signing-secret-change-me"],
   ])("refuses to serve in production with the example %s, and /health says why", async (name, example) => {
     const app = createApp();
     const call = (path: string, environment: string) =>
