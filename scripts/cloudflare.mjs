@@ -71,6 +71,15 @@ export function wranglerRunner({ dryRun, configPath }) {
   };
 }
 
+/** The names of the secrets set on the worker; none for a worker never deployed. */
+export function secretsOnWorker(wrangler) {
+  try {
+    return new Set(JSON.parse(wrangler.read(["secret", "list", "--format", "json"])).map((s) => s.name));
+  } catch {
+    return new Set();
+  }
+}
+
 /** `--flag` and `--name value` arguments. */
 export function parseArgs(argv) {
   const flags = new Set(argv.filter((a) => a.startsWith("--") && !a.includes("=")));

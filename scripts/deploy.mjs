@@ -2,7 +2,7 @@
 // account, applies the remote D1 migrations to every shard in order, then runs `wrangler deploy`.
 // Migrations come first: they only add (docs/deploy.md, "Upgrades"), so the running version keeps
 // working on the new schema until the new version takes over.
-import { SECRETS, exampleSecretValues, isPlaceholderId, parseArgs, resourcesOf, wranglerRunner } from "./cloudflare.mjs";
+import { SECRETS, exampleSecretValues, isPlaceholderId, parseArgs, resourcesOf, secretsOnWorker, wranglerRunner } from "./cloudflare.mjs";
 
 /** What stops a deploy, each with what to do about it; empty when ready. */
 export function deployProblems(resources, { secretsSet, env = process.env, examples = exampleSecretValues() }) {
@@ -19,15 +19,6 @@ export function deployProblems(resources, { secretsSet, env = process.env, examp
     if (secretsSet && !secretsSet.has(name)) problems.push(`the secret ${name} is not set on the worker: run \`npm run provision\` (or \`wrangler secret put ${name}\`)`);
   }
   return problems;
-}
-
-function secretsOnWorker(wrangler) {
-  try {
-    return new Set(JSON.parse(wrangler.read(["secret", "list", "--format", "json"])).map((s) => s.name));
-  } catch {
-    // A worker never deployed has none.
-    return new Set();
-  }
 }
 
 function main() {

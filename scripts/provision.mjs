@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { SECRETS, exampleSecretValues, isPlaceholderId, parseArgs, resourcesOf, wranglerRunner } from "./cloudflare.mjs";
+import { SECRETS, exampleSecretValues, isPlaceholderId, parseArgs, resourcesOf, secretsOnWorker, wranglerRunner } from "./cloudflare.mjs";
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
@@ -32,13 +32,7 @@ function listExisting(wrangler, resources) {
   const databases = new Map(JSON.parse(wrangler.read(["d1", "list", "--json"])).map((d) => [d.name, d.uuid]));
   const buckets = new Set(resources.buckets.filter((b) => exists(["r2", "bucket", "info", b])));
   const queues = new Set(resources.queues.filter((q) => exists(["queues", "info", q])));
-  let secrets = new Set();
-  try {
-    secrets = new Set(JSON.parse(wrangler.read(["secret", "list", "--format", "json"])).map((s) => s.name));
-  } catch {
-    // Not deployed yet.
-  }
-  return { databases, buckets, hasQueue: (name) => queues.has(name), secrets };
+  return { databases, buckets, hasQueue: (name) => queues.has(name), secrets: secretsOnWorker(wrangler) };
 }
 
 /** Puts `id` as the database_id of the [[d1_databases]] block with `binding`. */

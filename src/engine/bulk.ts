@@ -1,12 +1,10 @@
 import { and, count, eq, gte, inArray, lt, ne } from "drizzle-orm";
 import { database } from "../db/client";
 import { jobTags, jobs } from "../db/schema";
-import { DomainError, InvalidInputError } from "../errors";
+import { DomainError } from "../errors";
 import { cancelJob, requeueJob } from "./control";
-import { idLowerBound } from "./ids";
-import { type JobListFilter, listJobs } from "./job-list";
-import { BULK_ACTIONS, BULK_BATCH, type BulkAction, type BulkFilter } from "../schemas/bulk";
-import type { JobRow } from "./store/columns";
+import { type JobListFilter, createdIdBounds, listJobs } from "./job-list";
+import { BULK_ACTIONS, BULK_BATCH, type BulkAction, type BulkFilter, bulkStatuses } from "../schemas/bulk";
 
 /** Which jobs: named ones, or every job matching a filter that existed when the action was asked for. */
 export interface BulkSelection {
@@ -32,28 +30,8 @@ export interface BulkBatchOutcome {
   next?: BulkPosition;
 }
 
-/** The statuses a filtered action visits, each one index range; refuses a filter it can never match. */
-export function bulkStatuses(action: BulkAction, filter: BulkFilter): JobRow["status"][] {
-  const eligible: readonly JobRow["status"][] = BULK_ACTIONS[action];
-  if (filter.status === undefined) return [...eligible];
-  if (!eligible.includes(filter.status)) {
-    throw new InvalidInputError("invalid_filter", `${action} applies to ${eligible.join(", ")} jobs, not ${filter.status} ones`, [
-      { path: "filter.status", message: `must be one of ${eligible.join(", ")}` },
-    ]);
-  }
-  return [filter.status];
-}
-
 function listFilter(filter: BulkFilter, before: string | undefined): Omit<JobListFilter, "limit"> {
-  const created = filter.createdBefore ? idLowerBound("job", Date.parse(filter.createdBefore)) : undefined;
-  const belowId = [created, before].filter((b): b is string => b !== undefined).sort()[0];
-  return {
-    type: filter.type,
-    priority: filter.priority,
-    tag: filter.tag,
-    fromId: filter.createdAfter ? idLowerBound("job", Date.parse(filter.createdAfter) + 1) : undefined,
-    belowId,
-  };
+  return { type: filter.type, priority: filter.priority, tag: filter.tag, ...createdIdBounds(filter.createdAfter, filter.createdBefore, before) };
 }
 
 /** How many jobs the action would change now: the count a confirmation shows. */

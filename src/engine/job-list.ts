@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, gte, lt } from "drizzle-orm";
 import type { AttemptRow, Database, JobRow } from "../db/client";
 import { allFields, columnOf } from "../db/columns";
 import { attempts, jobTags, jobs } from "../db/schema";
+import { idLowerBound } from "./ids";
 import { PRIORITIES, type Priority } from "./lanes";
 
 /**
@@ -27,6 +28,18 @@ export interface JobListFilter {
   /** Oldest first instead of newest first. */
   ascending?: boolean;
   limit: number;
+}
+
+/**
+ * The id bounds of jobs created after `createdAfter` and before `createdBefore` (ids start with
+ * their creation time), and below every id of `below` (a cursor, a snapshot) as well.
+ */
+export function createdIdBounds(createdAfter?: string, createdBefore?: string, ...below: (string | undefined)[]): Pick<JobListFilter, "fromId" | "belowId"> {
+  const upper = [createdBefore ? idLowerBound("job", Date.parse(createdBefore)) : undefined, ...below].filter((b): b is string => b !== undefined);
+  return {
+    fromId: createdAfter ? idLowerBound("job", Date.parse(createdAfter) + 1) : undefined,
+    belowId: upper.length > 0 ? upper.reduce((a, b) => (b < a ? b : a)) : undefined,
+  };
 }
 
 /** Past this many types, a priority filter is read through the status ranges instead. */

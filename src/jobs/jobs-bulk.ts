@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { type BulkPosition, bulkBatch, bulkStatuses, countBulk } from "../engine/bulk";
-import { BULK_ACTIONS, BulkFilterSchema, MAX_BULK_IDS } from "../schemas/bulk";
+import { type BulkPosition, bulkBatch, countBulk } from "../engine/bulk";
+import { BULK_ACTIONS, BulkFilterSchema, MAX_BULK_IDS, bulkStatuses } from "../schemas/bulk";
 import { defineJob } from "./define";
 
 export const JobsBulkInput = z
@@ -12,19 +12,11 @@ export const JobsBulkInput = z
   })
   .strict()
   .refine((i) => (i.ids === undefined) !== (i.filter === undefined), { message: "give either ids or filter", path: ["ids"] })
-  .refine((i) => !i.filter || bulkStatusesOrNull(i.action, i.filter) !== null, {
+  .refine((i) => !i.filter || bulkStatuses(i.action, i.filter).length > 0, {
     message: "the action does not apply to jobs of this status (cancel: queued, running, retrying; retry: failed, cancelled)",
     path: ["filter", "status"],
   });
 export type JobsBulkInput = z.infer<typeof JobsBulkInput>;
-
-function bulkStatusesOrNull(action: keyof typeof BULK_ACTIONS, filter: z.infer<typeof BulkFilterSchema>) {
-  try {
-    return bulkStatuses(action, filter);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Cancels or retries many of the tenant's jobs: named ones, or every one matching a filter. Each

@@ -25,3 +25,10 @@ export const BulkFilterSchema = z
   .strict()
   .openapi("BulkFilter");
 export type BulkFilter = z.infer<typeof BulkFilterSchema>;
+
+/** The statuses a filtered action visits, each one index range; none when its status is one the action cannot change. */
+export function bulkStatuses(action: BulkAction, filter: BulkFilter): JobRow["status"][] {
+  const eligible: readonly JobRow["status"][] = BULK_ACTIONS[action];
+  if (filter.status === undefined) return [...eligible];
+  return eligible.includes(filter.status) ? [filter.status] : [];
+}

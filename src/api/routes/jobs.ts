@@ -2,8 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
 import { jobLogs } from "../../db/schema";
 import { cancelJob, findJob, requeueJob } from "../../engine/control";
-import { idLowerBound } from "../../engine/ids";
-import { listAttempts, listJobs } from "../../engine/job-list";
+import { createdIdBounds, listAttempts, listJobs } from "../../engine/job-list";
 import { toAttempt, toJob } from "../../engine/job-view";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
@@ -157,14 +156,12 @@ export const jobsApi = newRouter()
     const query = c.req.valid("query");
     const tenant = c.get("principal").tenant;
     const cursor = query.cursor ? decodeCursor(query.cursor, isIdCursor).id : undefined;
-    const before = query.createdBefore ? idLowerBound("job", Date.parse(query.createdBefore)) : undefined;
     const rows = await listJobs(c.get("db"), c.env.DB, tenant, {
       status: query.status,
       type: query.type,
       priority: query.priority,
       tag: query.tag,
-      fromId: query.createdAfter ? idLowerBound("job", Date.parse(query.createdAfter) + 1) : undefined,
-      belowId: cursor && before ? (cursor < before ? cursor : before) : (cursor ?? before),
+      ...createdIdBounds(query.createdAfter, query.createdBefore, cursor),
       limit: query.limit + 1,
     });
     return c.json(pageOf(rows, query.limit, toJob, (r) => ({ id: r.id })), 200);
