@@ -1,7 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./scripts/build-dashboard.mjs";
 
 export default defineConfig(async () => {
+  // wrangler.toml serves dist/assets (the dashboard): it must exist before any worker starts, on a fresh clone too.
+  await buildDashboard({ quiet: true });
   const migrations = await readD1Migrations("./migrations");
   // Inside workerd, against the real local D1, R2, Queues, Workflows and Durable Objects.
   const workerd = (bindings: Record<string, string> = {}) =>
@@ -66,6 +69,16 @@ export default defineConfig(async () => {
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          // The dashboard in Debian's Chromium (playwright-core) against a real `wrangler dev`.
+          test: {
+            name: "browser",
+            include: ["test/browser/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 180_000,
+            hookTimeout: 180_000,
           },
         },
         {

@@ -2,6 +2,7 @@
 // account, applies the remote D1 migrations to every shard in order, then runs `wrangler deploy`.
 // Migrations come first: they only add (docs/deploy.md, "Upgrades"), so the running version keeps
 // working on the new schema until the new version takes over.
+import { buildDashboard } from "./build-dashboard.mjs";
 import { SECRETS, exampleSecretValues, isPlaceholderId, parseArgs, resourcesOf, secretsOnWorker, wranglerRunner } from "./cloudflare.mjs";
 
 /** What stops a deploy, each with what to do about it; empty when ready. */
@@ -21,7 +22,7 @@ export function deployProblems(resources, { secretsSet, env = process.env, examp
   return problems;
 }
 
-function main() {
+async function main() {
   const options = parseArgs(process.argv.slice(2));
   const wrangler = wranglerRunner(options);
   const resources = resourcesOf(options.configPath);
@@ -36,6 +37,8 @@ function main() {
     process.exit(1);
   }
   if (!online) console.log("# wrangler is not logged in: the worker's secrets could not be checked");
+  // Before anything changes remotely: the dashboard's assets are part of what `wrangler deploy` uploads.
+  await buildDashboard();
   for (const db of resources.databases) {
     wrangler.change(["d1", "migrations", "apply", db.binding, "--remote"], { note: `   # ${db.name}` });
   }
@@ -43,4 +46,4 @@ function main() {
   if (options.dryRun) console.log("# dry run: nothing was changed");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -5,6 +5,7 @@ import { metered } from "./engine/metering";
 
 export { Clock } from "./durable/clock";
 export { JobEvents } from "./durable/job-events";
+export { TenantFeed } from "./durable/tenant-feed";
 export { DurableJobWorkflow } from "./workflows/durable-job";
 
 const app = createApp();

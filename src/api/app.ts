@@ -7,10 +7,12 @@ import { ApiError, renderError } from "./errors";
 import { limitBodies } from "./middleware/body-limit";
 import { batchItemsApi } from "./routes/batch-items";
 import { bulkApi } from "./routes/bulk";
+import { dashboardApi } from "./routes/dashboard";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
 import { documentsApi } from "./routes/documents";
 import { eventsApi } from "./routes/events";
+import { feedApi } from "./routes/feed";
 import { healthApi } from "./routes/health";
 import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
@@ -22,9 +24,11 @@ import { reportsApi } from "./routes/reports";
 import { schedulesApi } from "./routes/schedules";
 import { searchApi } from "./routes/search";
 import { secretsApi } from "./routes/secrets";
+import { sessionApi } from "./routes/session";
 import { settingsApi } from "./routes/settings";
 import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
+import { tenantsApi } from "./routes/tenants";
 import { uploadsApi } from "./routes/uploads";
 
 const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -54,6 +58,7 @@ export function createApp() {
   // Before any route authenticates or parses: a body past its route's limit costs no D1 read.
   app.use("/api/v1/*", limitBodies({ limitFor: bodyLimitFor }));
   app.route("/api/v1/health", healthApi);
+  app.route("/api/v1/session", sessionApi);
   app.use("/api/v1/jobs/batch", async function meterBatchSubmits(c, next) {
     if (c.env.USAGE_LOG !== "true") return next();
     const { env, usage } = metered(c.env);
@@ -65,6 +70,7 @@ export function createApp() {
   // signed watch tokens, because browsers cannot set headers on a websocket.
   app.route("/api/v1/jobs/bulk", bulkApi);
   app.route("/api/v1/jobs", eventsApi);
+  app.route("/api/v1/events", feedApi);
   app.route("/api/v1/jobs", jobsApi);
   app.route("/api/v1/jobs", batchItemsApi);
   app.route("/api/v1/dead-letters", deadLettersApi);
@@ -82,11 +88,13 @@ export function createApp() {
   app.route("/api/v1/rate-limits", rateLimitsApi);
   app.route("/api/v1/refresh", refreshApi);
   app.route("/api/v1/secrets", secretsApi);
+  app.route("/api/v1/tenants", tenantsApi);
   app.route("/api/v1", searchApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.get(OPENAPI_PATH, (c) => c.json(documentBodyLimits(app.getOpenAPI31Document(DOCUMENT))));
   app.get("/docs", swaggerUI({ url: OPENAPI_PATH }));
-  app.get("/", (c) => c.redirect("/docs"));
+  app.route("/dashboard", dashboardApi);
+  app.get("/", (c) => c.redirect("/dashboard"));
   return app;
 }

@@ -31,6 +31,7 @@ const LIMITS: Record<`${Method} ${string}`, BodyLimit> = {
   "post /jobs": { maxBytes: MiB, kind: "json" },
   "post /jobs/batch": { maxBytes: 10 * MiB, kind: "json" },
   "post /schedules": { maxBytes: MiB, kind: "json" },
+  "post /schedules/preview": { maxBytes: 64 * KiB, kind: "json" },
   "patch /schedules/{id}": { maxBytes: MiB, kind: "json" },
   "post /refresh/{resource}": { maxBytes: MiB, kind: "json" },
   // A template body is at most 256 Ki characters: up to 6 bytes each once JSON-escaped.
@@ -38,6 +39,7 @@ const LIMITS: Record<`${Method} ${string}`, BodyLimit> = {
   "patch /templates/{id}": { maxBytes: 2 * MiB, kind: "json" },
   // Inline preview data is bounded like the data files a report is generated from.
   "post /templates/{id}/preview": { maxBytes: MAX_DATA_FILE_BYTES, kind: "json" },
+  "post /templates/preview": { maxBytes: MAX_DATA_FILE_BYTES, kind: "json" },
   // 10 MiB of content, which base64 makes 13.3 MiB.
   "post /reports": { maxBytes: 16 * MiB, kind: "json" },
   "post /reports/import": { maxBytes: MAX_SIMPLE_UPLOAD_BYTES, kind: "stream" },

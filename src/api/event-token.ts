@@ -1,8 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { decodeJson, encodeJson } from "./base64url-json";
 import type { Principal } from "../auth/principal";
-import { hmac } from "../crypto";
-import { signedWithOneOf } from "./keys";
+import { signJson, verifyJson } from "./signed-json";
 
 /** How long a watch token may be used to open (or re-open) a job's event stream. */
 export const EVENT_TOKEN_TTL_MS = 10 * 60_000;
@@ -24,23 +22,12 @@ type TokenClaims = z.infer<typeof TokenClaimsSchema>;
  * A browser cannot set headers on a websocket, so it watches with a short-lived token signed by
  * the API (scoped to one job of one tenant) instead of putting the API key in the URL.
  */
-export async function signEventToken(secret: string, claims: TokenClaims): Promise<string> {
-  const payload = encodeJson(claims);
-  return `${payload}.${await hmac(secret, payload)}`;
+export function signEventToken(secret: string, claims: TokenClaims): Promise<string> {
+  return signJson(secret, claims);
 }
 
-export async function verifyEventToken(secrets: readonly string[], token: string, now = Date.now()): Promise<TokenClaims | undefined> {
-  const [payload, signature, ...rest] = token.split(".");
-  if (!payload || !signature || rest.length > 0) return undefined;
-  if (!(await signedWithOneOf(secrets, signature, payload))) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = decodeJson(payload);
-  } catch {
-    return undefined;
-  }
-  const claims = TokenClaimsSchema.safeParse(decoded);
-  return claims.success && claims.data.exp > now ? claims.data : undefined;
+export function verifyEventToken(secrets: readonly string[], token: string, now = Date.now()): Promise<TokenClaims | undefined> {
+  return verifyJson(secrets, token, TokenClaimsSchema, now);
 }
 
 /** The id a token names its minting key by: only keys stored in D1 can be revoked. */

@@ -9,12 +9,12 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * It is longer than 300 lines because it is the one-place schema: one commented table per block,
  * in this order:
  * - jobs and what the job store writes beside them: jobs, job_rollups, job_finishes,
- *   job_rollup_marks (the counts /stats and /queues read, src/stats/), job_tags, attempts, job_logs,
- *   job_steps, dead_letters, lanes
- * - keys and secrets: api_keys, secrets
+ *   job_finish_hours, job_rollup_marks (the counts /stats and /queues read, src/stats/), job_tags,
+ *   attempts, job_logs, job_steps, dead_letters, lanes
+ * - keys and secrets: api_keys, signed_out_sessions, secrets
  * - reports: templates, reports, report_versions
  * - files and data: uploads, datasets, dataset_rows, batch_items
- * - tenants and time: tenant_settings, housekeeping, clock, schedules, schedule_runs,
+ * - tenants and time: tenant_settings, tenant_feeds, housekeeping, clock, schedules, schedule_runs,
  *   rate_limit_rules, rate_limit_hits
  * - documents: documents, document_chunks (with their FTS5 index, in the migrations)
  */
@@ -117,6 +117,22 @@ export const jobFinishes = sqliteTable(
     failed: integer("failed").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.minute] })],
+);
+
+/**
+ * Finishes (a job entering completed or failed; one sent back and finishing again counts again) per
+ * tenant and hour (ms), moved here by the roll-up from `job_finishes` once two hours old; eight days
+ * are kept, for the day and week windows of the stats.
+ */
+export const jobFinishHours = sqliteTable(
+  "job_finish_hours",
+  {
+    tenant: text("tenant").notNull(),
+    hour: integer("hour").notNull(),
+    completed: integer("completed").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.hour] })],
 );
 
 /** One row per database (`name` 'jobs'): every job with an id below `watermark` is in `job_rollups`. */
@@ -222,6 +238,16 @@ export const apiKeys = sqliteTable(
   },
   (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenant, t.createdAt)],
 );
+
+/**
+ * Dashboard sessions signed out before they expired (their cookies are signed, so the cookie alone
+ * cannot say it was signed out): a session named here is refused. In the platform's database;
+ * a row is kept until its session would have expired.
+ */
+export const signedOutSessions = sqliteTable("signed_out_sessions", {
+  id: text("id").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});
 
 /**
  * A tenant's named secrets, encrypted at rest with AES-GCM under a key derived from the platform's
@@ -384,6 +410,16 @@ export const tenantSettings = sqliteTable("tenant_settings", {
   /** JSON object of quota overrides set by the platform admin (keys as in `src/quotas/`); null means the defaults. */
   quotas: text("quotas"),
   updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Tenants whose live feed (GET /events) has subscribers, until when: the job store's writes ask
+ * for this row alongside each job they move, and publish to the tenant's feed only while it holds.
+ * The feed's Durable Object writes it when its first subscriber comes and renews it while any stay.
+ */
+export const tenantFeeds = sqliteTable("tenant_feeds", {
+  tenant: text("tenant").primaryKey(),
+  until: integer("until").notNull(),
 });
 
 /** What housekeeping removed per tenant, for the stats. */

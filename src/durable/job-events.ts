@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { CLOSE_NORMAL, answerPing, completeClose, send } from "./sockets";
 import { database } from "../db/client";
 import { onDatabase } from "../db/shards";
 import { type JobEvent, type ProgressEvent, TERMINAL } from "../engine/events";
@@ -7,7 +8,6 @@ import { markWatched } from "../engine/store/watch";
 import type { Job } from "../schemas/job";
 
 const RETAINED_EVENTS = 1_000;
-const CLOSE_NORMAL = 1000;
 
 type StoredEvent = JobEvent & { seq: number; at: string };
 
@@ -207,15 +207,11 @@ export class JobEvents extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message === "ping") send(ws, "pong");
+    answerPing(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 ? CLOSE_NORMAL : code, reason);
-    } catch {
-      // Already closed from this side: nothing left to do.
-    }
+    completeClose(ws, code, reason);
   }
 }
 
@@ -229,12 +225,4 @@ function rewinds(last: ProgressEvent | undefined, next: ProgressEvent): boolean 
 function isFinalEvent(text: string): boolean {
   const event = JSON.parse(text) as StoredEvent;
   return event.type === "status" && TERMINAL.has(event.status);
-}
-
-function send(ws: WebSocket, text: string) {
-  try {
-    ws.send(text);
-  } catch (err) {
-    console.warn("dropping a message for a closed socket", err);
-  }
 }

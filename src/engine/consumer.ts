@@ -4,6 +4,7 @@ import { Deliveries } from "./deliveries";
 import { bindingOf, everyDatabase, onDatabase } from "../db/shards";
 import { JOB_MESSAGE_VERSION, type JobMessage, JobMessageSchema, dispatch, redispatch } from "./dispatch";
 import { publishAll } from "./events";
+import { publishToFeeds, statusItem } from "./feed";
 import { newId } from "./ids";
 import { type Priority, laneOfQueue } from "./lanes";
 import { runDirect } from "./run-direct";
@@ -90,12 +91,15 @@ async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deli
 
 /** Tells watchers the claimed jobs run, hands durable ones to their Workflows and runs the rest here. */
 async function start(env: Env, sql: RawSql, claimed: ClaimedJob[], deliveries: Deliveries) {
-  await publishAll(
-    env,
-    claimed
-      .filter((j) => j.watched === 1)
-      .map((j) => ({ jobId: j.id, events: [{ type: "status", status: "running", attempt: j.attempt }] })),
-  );
+  await Promise.all([
+    publishAll(
+      env,
+      claimed
+        .filter((j) => j.watched === 1)
+        .map((j) => ({ jobId: j.id, events: [{ type: "status", status: "running", attempt: j.attempt }] })),
+    ),
+    publishToFeeds(env, claimed.filter((j) => j.feed === 1).map((j) => statusItem({ ...j, status: "running" }))),
+  ]);
   const durable = claimed.filter((j) => j.durable === 1);
   await startWorkflows(env, durable);
   durable.forEach((j) => deliveries.ack(j.id));

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, gte, lt } from "drizzle-orm";
+import { type SQL, and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { AttemptRow, Database, JobRow } from "../db/client";
 import { allFields, columnOf } from "../db/columns";
 import { attempts, jobTags, jobs } from "../db/schema";
+import { CREDENTIAL_HEADERS, HEADERS_KEY } from "../secrets/redact";
 import { idLowerBound } from "./ids";
 import { PRIORITIES, type Priority } from "./lanes";
 
@@ -9,7 +10,8 @@ import { PRIORITIES, type Priority } from "./lanes";
  * A tenant's jobs, newest first, for every filter through an index range: each job enters only
  * `jobs_tenant_status_id` and `jobs_tenant_type_priority_id` (see schema.ts), so a filter that is
  * not a prefix of one of them is answered as one range per value of the column before it (six
- * statuses, four priorities, the tenant's types), each read no further than the page.
+ * statuses, four priorities, the tenant's types), each read no further than the page. A search
+ * (`q`) is a condition on the rows of those ranges: it reads them until the page is full.
  */
 
 export const JOB_STATUSES = ["queued", "running", "retrying", "completed", "failed", "cancelled"] as const satisfies readonly JobRow["status"][];
@@ -19,6 +21,8 @@ export interface JobListFilter {
   type?: string;
   priority?: Priority;
   tag?: string;
+  /** Text searched for in the id, type, tags and input (see `searchCondition`). */
+  q?: string;
   /** Ids at or above this (created at or after an instant). */
   fromId?: string;
   /** Ids below this (a cursor, or created before an instant). */
@@ -46,9 +50,41 @@ export function createdIdBounds(createdAfter?: string, createdBefore?: string, .
 const MAX_TYPE_RANGES = 50;
 const COLUMNS = allFields(jobs).text;
 type Equalities = Partial<Record<"status" | "type" | "priority", string>>;
+type Condition = { text: string; params: unknown[] };
+
+/**
+ * An input leaf (of `json_tree` as `t`) that views may redact: a credential member of a `headers`
+ * object. Views fold the key's case as JavaScript does, which turns some non-ASCII letters (the
+ * Kelvin sign) into ASCII ones; SQLite folds ASCII only, so any key with other characters counts.
+ */
+const REDACTED_LEAF = `t.type = 'text' AND substr(t.path, -${HEADERS_KEY.length + 1}) = '.${HEADERS_KEY}'
+  AND (lower(t.key) IN (${[...CREDENTIAL_HEADERS].map((h) => `'${h}'`).join(", ")}) OR t.key GLOB '*[^ -~]*')`;
+
+/**
+ * Jobs whose id, type, a tag, or a key or scalar value of the input contains `q` (ASCII case
+ * folded, as SQLite's lower() folds). The input is walked only when its text holds `q` as JSON
+ * writes it. A value the views redact never matches: a search must not tell what a view hides.
+ */
+function searchCondition(q: string): Condition {
+  const text = `(instr(lower(jobs.id), lower(?)) > 0 OR instr(lower(jobs.type), lower(?)) > 0
+    OR EXISTS (SELECT 1 FROM json_each(jobs.tags) g WHERE instr(lower(g.value), lower(?)) > 0)
+    OR (instr(lower(jobs.input), lower(?)) > 0 AND EXISTS (
+      SELECT 1 FROM json_tree(jobs.input) t
+      WHERE (typeof(t.key) = 'text' AND instr(lower(t.key), lower(?)) > 0)
+        OR (instr(lower(CASE WHEN t.type IN ('true', 'false', 'null') THEN t.type ELSE t.atom END), lower(?)) > 0
+          AND NOT (${REDACTED_LEAF}))
+    )))`;
+  return { text, params: [q, q, q, JSON.stringify(q).slice(1, -1), q, q] };
+}
+
+/** A condition's text with its parameters bound, for the query builder. */
+function asDrizzle({ text, params }: Condition): SQL {
+  const pieces = text.split("?");
+  return sql.join(pieces.flatMap((piece, i) => (i < params.length ? [sql.raw(piece), sql`${params[i]}`] : [sql.raw(piece)])));
+}
 
 /** One index range: the tenant, `fixed` columns, the filter's other values, the id bounds. */
-function range(tenant: string, filter: JobListFilter, fixed: Equalities): { text: string; params: unknown[] } {
+function range(tenant: string, filter: JobListFilter, fixed: Equalities): Condition {
   const parts = ["tenant = ?"];
   const params: unknown[] = [tenant];
   for (const field of ["status", "type", "priority"] as const) {
@@ -60,6 +96,10 @@ function range(tenant: string, filter: JobListFilter, fixed: Equalities): { text
   if (filter.fromId) parts.push("id >= ?"), params.push(filter.fromId);
   if (filter.belowId) parts.push("id < ?"), params.push(filter.belowId);
   if (filter.aboveId) parts.push("id > ?"), params.push(filter.aboveId);
+  if (filter.q !== undefined) {
+    const search = searchCondition(filter.q);
+    parts.push(search.text), params.push(...search.params);
+  }
   params.push(filter.limit);
   return { text: `SELECT ${COLUMNS} FROM jobs WHERE ${parts.join(" AND ")} ORDER BY id ${direction(filter)} LIMIT ?`, params };
 }
@@ -69,7 +109,7 @@ function direction(filter: JobListFilter): "ASC" | "DESC" {
 }
 
 /** The first `limit` of several ranges (SQLite allows no LIMIT on a compound member, hence the subqueries). */
-async function firstOf(d1: D1Database, ranges: { text: string; params: unknown[] }[], filter: JobListFilter): Promise<JobRow[]> {
+async function firstOf(d1: D1Database, ranges: Condition[], filter: JobListFilter): Promise<JobRow[]> {
   if (ranges.length === 1) return (await d1.prepare(ranges[0]!.text).bind(...ranges[0]!.params).all<JobRow>()).results;
   const text = compound(ranges.map((r) => `SELECT * FROM (${r.text})`));
   const params = ranges.flatMap((r) => r.params);
@@ -133,6 +173,7 @@ async function listTagged(db: Database, tenant: string, filter: JobListFilter): 
         filter.fromId ? gte(jobTags.jobId, filter.fromId) : undefined,
         filter.belowId ? lt(jobTags.jobId, filter.belowId) : undefined,
         filter.aboveId ? gt(jobTags.jobId, filter.aboveId) : undefined,
+        filter.q !== undefined ? asDrizzle(searchCondition(filter.q)) : undefined,
       ),
     )
     .orderBy(filter.ascending ? asc(jobTags.jobId) : desc(jobTags.jobId))

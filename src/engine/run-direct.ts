@@ -5,7 +5,8 @@ import { AttemptTimeoutError, JobCancelledError, NonRetryableError, describeErro
 import { ProgressRelay } from "./progress-relay";
 import { type AttemptHooks, type AttemptResult, runAttempt } from "./run-attempt";
 import { type SettleInput, settle } from "./settle";
-import type { ClaimedJob } from "./store/columns";
+import { progressItem, publishToFeeds } from "./feed";
+import type { ClaimedJob, FeedFlag } from "./store/columns";
 import { type LogEntry, heartbeatStatement } from "./store/settle";
 
 export const HEARTBEAT_MS = 1_000;
@@ -26,6 +27,8 @@ interface Running {
   /** Publishes progress while someone watches; holds it back (since the last heartbeat) while nobody does. */
   relay: ProgressRelay;
   progress?: { percent: number; stage: string | null; message: string | null };
+  /** The progress the tenant's live feed was last sent, so a job that reports nothing new is not sent again. */
+  fedProgress?: Running["progress"];
   logs: number;
 }
 
@@ -173,14 +176,17 @@ class DirectRun {
       stage: r.progress?.stage ?? null,
       message: r.progress?.message ?? null,
     }));
-    const { results } = await heartbeatStatement(this.sql, beats, Date.now()).all<{ id: string; watched: number }>();
+    const { results } = await heartbeatStatement(this.sql, beats, Date.now()).all<{ id: string; watched: number } & FeedFlag>();
     const alive = new Map(results.map((row) => [row.id, row]));
+    const fed = live.filter((r) => alive.get(r.job.id)?.feed === 1 && r.progress && r.progress !== r.fedProgress);
+    for (const r of fed) r.fedProgress = r.progress;
+    const feeds = publishToFeeds(this.env, fed.map((r) => progressItem(r.job.tenant, r.job.id, r.progress!)));
     const relayed = live.map((r, i) => {
       const row = alive.get(r.job.id);
       if (!row && this.running.has(r.job.id)) r.stop?.(new JobCancelledError());
       return row ? r.relay.written(marks[i]!, row.watched === 1) : undefined;
     });
     // Progress held back for a new watcher goes out before the settle that follows can send a final status.
-    await Promise.all(relayed);
+    await Promise.all([...relayed, feeds]);
   }
 }

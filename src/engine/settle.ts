@@ -91,9 +91,10 @@ export async function settle(
     .map((s) => ({ id: s.id, priority: priorities.get(s.id)!.priority, runAt: s.runAt! }));
   if (retries.length > 0) await dispatchOrLeaveToSweeper(env, retries, now);
   await publishHeldProgress(env, inputs, (id) => moved.get(id)?.watched === 1);
-  const movedJobs: MovedJob[] = effective.map((s) => ({
-    id: s.id, status: s.status, attempts: s.attempt, watched: moved.get(s.id)!.watched, gated: 0, error: s.error,
-  }));
+  const movedJobs: MovedJob[] = effective.map((s) => {
+    const { tenant, type, priority, watched, feed } = moved.get(s.id)!;
+    return { id: s.id, tenant, type, priority, status: s.status, attempts: s.attempt, watched, feed, gated: 0, error: s.error };
+  });
   await afterMoves(env, movedJobs, now, { promoted: true });
   return effective;
 }

@@ -10,6 +10,8 @@ import { defaultLimit, quotaExceeded } from "../quotas/limits";
 import { parseJobInput } from "../secrets/references";
 import { refuseUnknownSecrets } from "../secrets/store";
 import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
+import { publishToFeeds, statusItem } from "./feed";
+import type { FeedFlag } from "./store/columns";
 import { JOB_COLUMNS, type LiveJobsReport, insertStatements } from "./store/insert";
 import { type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
 import { newId } from "./ids";
@@ -183,7 +185,7 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
   }
   const quota = rowsOf<LiveJobsReport>(results, batch.quotaAt)[0];
   if (quota && !quota.fits) throw quotaExceeded("liveJobs", quota.limit, quota.used, quota.adding);
-  const { inserted, existingByKey, queuedByDebounceKey } = readBatch(results, batch);
+  const { inserted, feedWatched, existingByKey, queuedByDebounceKey } = readBatch(results, batch);
   refuseDebounceClash(rows, queuedByDebounceKey);
   const earlier = (row: PreparedJob) =>
     (row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined) ?? existingByKey.get(row.idempotencyKey ?? "");
@@ -193,7 +195,11 @@ export async function submitJobs(env: Env, principal: Principal, rows: PreparedJ
 
   const jobs = rows.map((row) => (row.debounceKey || !inserted.has(row.id) ? (earlier(row) ?? row) : row));
   const created = rows.map((row, i) => inserted.has(row.id) && jobs[i]!.id === row.id);
-  await dispatchOrLeaveToSweeper(env, rows.filter((_, i) => created[i]));
+  const createdRows = rows.filter((_, i) => created[i]);
+  await Promise.all([
+    dispatchOrLeaveToSweeper(env, createdRows),
+    feedWatched ? publishToFeeds(env, createdRows.map((row) => statusItem({ ...row, attempt: 0 }, new Date(now)))) : undefined,
+  ]);
   return { jobs, created, rateLimitHeaders: rateLimitHeaders(reports, now) };
 }
 
@@ -244,17 +250,21 @@ function submissionBatch(env: Env, principal: Principal, rows: PreparedJob[], no
   return { statements, insertsAt, insertCount: inserts.length, existingAt, ...(debounceKeys.length > 0 ? { debouncedAt } : {}), reportAt, liveAt, quotaAt };
 }
 
-/** What the batch found: the ids it inserted, and the jobs of earlier submissions by idempotency and debounce key. */
+/** What the batch found: the ids it inserted (and whether the tenant's feed is watched), and the jobs of earlier submissions by idempotency and debounce key. */
 function readBatch(results: D1Result[], batch: SubmissionBatch) {
   const inserted = new Set<string>();
+  let feedWatched = false;
   for (let i = 0; i < batch.insertCount; i++) {
-    for (const { id } of rowsOf<{ id: string }>(results, batch.insertsAt + i)) inserted.add(id);
+    for (const { id, feed } of rowsOf<{ id: string } & FeedFlag>(results, batch.insertsAt + i)) {
+      inserted.add(id);
+      feedWatched ||= feed === 1;
+    }
   }
   const existingByKey = new Map<string, JobRow>();
   for (const row of rowsOf<JobRow>(results, batch.existingAt)) if (row.idempotencyKey) existingByKey.set(row.idempotencyKey, row);
   const queuedByDebounceKey = new Map<string, JobRow>();
   if (batch.debouncedAt !== undefined) for (const row of rowsOf<JobRow>(results, batch.debouncedAt)) queuedByDebounceKey.set(row.debounceKey!, row);
-  return { inserted, existingByKey, queuedByDebounceKey };
+  return { inserted, feedWatched, existingByKey, queuedByDebounceKey };
 }
 
 /** A rate limit refuses the submission: nothing was written. */

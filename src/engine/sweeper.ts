@@ -55,11 +55,23 @@ async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number>
   return settled.length;
 }
 
+/**
+ * How many running jobs have had no heartbeat past their time limit, as `stuck`: `tenant`'s, through
+ * its running range of `jobs_tenant_status_id`, or (`tenant` null) every tenant's of the database.
+ */
+export function countStuckStatement(sql: RawSql, tenant: string | null, now: number) {
+  return tenant === null
+    ? sql`
+      ${RUNNING} SELECT count(*) AS stuck FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
+      WHERE jobs.heartbeat_at < ${now} - jobs.timeout_ms - ${STUCK_GRACE_MS}`
+    : sql`
+      SELECT count(*) AS stuck FROM jobs
+      WHERE jobs.tenant = ${tenant} AND jobs.status = 'running' AND jobs.heartbeat_at < ${now} - jobs.timeout_ms - ${STUCK_GRACE_MS}`;
+}
+
 /** Running jobs of a database with no heartbeat past their time limit (the health check's count). */
 export async function countStuck(db: D1Database, now: number): Promise<number> {
-  const row = await rawSql(db)`
-    ${RUNNING} SELECT count(*) AS stuck FROM tenants JOIN jobs ON jobs.tenant = tenants.tenant AND jobs.status = 'running'
-    WHERE jobs.heartbeat_at < ${now} - jobs.timeout_ms - ${STUCK_GRACE_MS}`.first<{ stuck: number }>();
+  const row = await countStuckStatement(rawSql(db), null, now).first<{ stuck: number }>();
   return Number(row?.stuck ?? 0);
 }
 

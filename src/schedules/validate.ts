@@ -4,7 +4,8 @@ import type { ScheduleJob } from "../schemas/schedule";
 import type { ScheduleRow } from "./store";
 import { cronOf } from "./times";
 
-type Checked = Pick<ScheduleRow, "cron" | "intervalMs" | "timezone" | "startsAt" | "endsAt"> & { job: ScheduleJob };
+type CheckedTiming = Pick<ScheduleRow, "cron" | "intervalMs" | "timezone" | "startsAt" | "endsAt">;
+type Checked = CheckedTiming & { job: ScheduleJob };
 
 /** Consecutive run times compared to find a cron's shortest gap: patterns such as `0,1 * * * * *` vary. */
 const GAP_SAMPLE = 60;
@@ -55,7 +56,7 @@ function shortestCronGap(pattern: string, timezone: string, from: number): numbe
 }
 
 /** A schedule that would run more often than the operator allows. */
-function frequencyIssue(s: Checked, timezone: string, now: number, minMs: number) {
+function frequencyIssue(s: CheckedTiming, timezone: string, now: number, minMs: number) {
   const gap = s.intervalMs ?? (s.cron === null ? undefined : shortestCronGap(s.cron, timezone, Math.max(now, s.startsAt ?? now)));
   if (gap === undefined || gap >= minMs) return undefined;
   const path = s.intervalMs === null ? "cron" : "intervalMs";
@@ -63,12 +64,11 @@ function frequencyIssue(s: Checked, timezone: string, now: number, minMs: number
 }
 
 /**
- * Checks what zod cannot: the time zone, the cron expression, how often it runs (at least the
- * operator's minimum interval apart), the window, and the job against its type (with the same
- * messages as a job submission). Throws an `InvalidInputError`; returns the
- * canonical zone name.
+ * Checks what zod cannot of a schedule's timing: the time zone, the cron expression, how often it
+ * runs (at least the operator's minimum interval apart) and the window. Throws an
+ * `InvalidInputError` naming every issue; returns the canonical zone name.
  */
-export function checkSchedule(env: Env, tenant: string, s: Checked, now: number): string {
+export function checkTiming(env: Env, s: CheckedTiming, now: number): string {
   const issues: { path: string; message: string }[] = [];
   const timezone = canonicalZone(s.timezone);
   if (!timezone) issues.push({ path: "timezone", message: `unknown time zone "${s.timezone}"` });
@@ -79,7 +79,19 @@ export function checkSchedule(env: Env, tenant: string, s: Checked, now: number)
   if (s.startsAt !== null && s.endsAt !== null && s.endsAt <= s.startsAt) {
     issues.push({ path: "endsAt", message: "endsAt must be later than startsAt" });
   }
-  if (issues.length > 0 || !timezone) throw new InvalidInputError("invalid_schedule", "the schedule was not accepted", issues);
+  if (issues.length > 0 || !timezone) {
+    const what = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    throw new InvalidInputError("invalid_schedule", `the schedule was not accepted: ${what}`, issues);
+  }
+  return timezone;
+}
+
+/**
+ * `checkTiming`, then the job against its type (with the same messages as a job submission).
+ * Throws an `InvalidInputError`; returns the canonical zone name.
+ */
+export function checkSchedule(env: Env, tenant: string, s: Checked, now: number): string {
+  const timezone = checkTiming(env, s, now);
   prepareJobs(tenant, [s.job], now, () => "job.");
   return timezone;
 }

@@ -13,6 +13,9 @@ export const ErrorSchema = z
 
 export const IsoTimestamp = z.iso.datetime().openapi({ example: "2026-11-22T10:00:00.000Z" });
 
+/** A tenant's name, as API keys carry it. */
+export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "lowercase letters, digits, - and _, at most 63");
+
 export const IdParam = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
 });

@@ -124,7 +124,19 @@ export const JobLogSchema = z
 
 export const JobLogListSchema = z.object({ items: z.array(JobLogSchema) }).openapi("JobLogList");
 
+export const MAX_JOB_SEARCH_LENGTH = 200;
+
 export const ListJobsQuery = z.object({
+  q: z
+    .string()
+    .min(1)
+    .max(MAX_JOB_SEARCH_LENGTH)
+    .optional()
+    .describe(
+      "Jobs whose id, type, a tag, or a key or value of the input contains this text, ignoring the case of ASCII letters; " +
+        "combines with the other filters and the cursor. Input matching scans the tenant's jobs (those the other filters select) newest first " +
+        "until the page is full, so a rare match costs a read of the tenant's history. Credential header values that job views redact are not matched.",
+    ),
   status: JobStatusSchema.optional(),
   type: z.string().max(100).optional(),
   priority: PrioritySchema.optional(),

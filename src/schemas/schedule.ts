@@ -48,25 +48,48 @@ const field = {
   catchUpLimit: z.number().int().min(1).max(100),
 };
 
+/** What decides when a new schedule runs: a create and a preview take the same. */
+const timing = {
+  cron: field.cron.optional(),
+  intervalMs: field.intervalMs.optional(),
+  timezone: field.timezone.default("UTC"),
+  startsAt: field.startsAt.optional(),
+  endsAt: field.endsAt.optional(),
+};
+const hasOneTiming = (v: { cron?: string; intervalMs?: number }) => (v.cron === undefined) !== (v.intervalMs === undefined);
+const ONE_TIMING = { message: "give exactly one of cron or intervalMs", path: ["cron"] };
+
 export const CreateScheduleSchema = z
   .object({
     name: field.name,
-    cron: field.cron.optional(),
-    intervalMs: field.intervalMs.optional(),
-    timezone: field.timezone.default("UTC"),
+    cron: timing.cron,
+    intervalMs: timing.intervalMs,
+    timezone: timing.timezone,
     job: ScheduleJobSchema,
     enabled: field.enabled.default(true),
-    startsAt: field.startsAt.optional(),
-    endsAt: field.endsAt.optional(),
+    startsAt: timing.startsAt,
+    endsAt: timing.endsAt,
     misfire: MisfireSchema.default("skip"),
     catchUpLimit: field.catchUpLimit.default(10),
   })
   .strict()
-  .refine((v) => (v.cron === undefined) !== (v.intervalMs === undefined), {
-    message: "give exactly one of cron or intervalMs",
-    path: ["cron"],
-  })
+  .refine(hasOneTiming, ONE_TIMING)
   .openapi("CreateSchedule");
+
+export const MAX_PREVIEW_RUNS = 20;
+
+export const PreviewScheduleSchema = z
+  .object({
+    ...timing,
+    count: z.number().int().min(1).max(MAX_PREVIEW_RUNS).default(5).describe("How many run times to give."),
+  })
+  .strict()
+  .refine(hasOneTiming, ONE_TIMING)
+  .openapi("PreviewSchedule");
+
+export const SchedulePreviewSchema = z
+  .object({ nextRuns: z.array(IsoTimestamp).describe("The first `count` run times from now (fewer if `endsAt` comes first), ascending.") })
+  .openapi("SchedulePreview");
 
 export const UpdateScheduleSchema = z
   .object({

@@ -49,3 +49,12 @@ export const PreviewSchema = z
     data: z.unknown().optional().describe("Exposed to the template as `data`."),
   })
   .openapi("TemplatePreview");
+
+/** A preview of a template not stored (yet): what the editor shows before saving. */
+export const DraftPreviewSchema = z
+  .object({
+    template: z.object({ name: name.optional(), format: templateFields.format, variables: templateFields.variables.default([]), body: templateFields.body }),
+    variables: VariableValuesSchema,
+    data: z.unknown().optional().describe("Exposed to the template as `data`."),
+  })
+  .openapi("TemplateDraftPreview");

@@ -1,21 +1,36 @@
 import { everyDatabase } from "../db/shards";
 import { rawSql } from "../db/raw";
 import { idLowerBound } from "../engine/ids";
+import { distinctTenants } from "../engine/tenants";
 
 /**
  * The clock's roll-up: moves each database's watermark up to the jobs created a minute ago, adding
- * the jobs it passes to `job_rollups` under their status (and to `job_finishes` if they finished
- * in the last two hours). A job's id is taken when it is submitted and its row is written within
+ * the jobs it passes to `job_rollups` under their status and their finishes (if finished) to
+ * `job_finishes` or, older than two hours, to `job_finish_hours`; and folds the minutes older than
+ * two hours into their hours. A job's id is taken when it is submitted and its row is written within
  * the same request, so a minute behind the clock no job can still appear below the watermark.
  */
 export const ROLLUP_LAG_MS = 60_000;
-/** Jobs passed per step: one step is one D1 batch that reads them twice. */
+/** Jobs passed per step: one step is one D1 batch that reads them three times. */
 export const ROLLUP_STEP_JOBS = 50_000;
 /** Steps per tick, so that a large backlog (the first roll-up of a full database) spreads over ticks. */
 export const ROLLUP_STEPS_PER_TICK = 40;
-/** How long per-minute finish counts are kept: the stats read the last hour. */
+/**
+ * How long finishes are counted per minute: the stats read the last hour from the minutes alone, so
+ * a minute is folded into its hour only once it is past every reader's hour window.
+ */
 export const FINISHES_KEPT_MS = 2 * 3_600_000;
+/** How long per-hour finish counts are kept: the stats read the last week, from the start of its first hour. */
+export const FINISH_HOURS_KEPT_MS = 8 * 86_400_000;
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** `t(tenant)`: the tenants with hours kept; `m(tenant)`: with minutes kept. */
+const TENANTS_WITH_HOURS = `WITH RECURSIVE ${distinctTenants("t", "job_finish_hours")}`;
+const TENANTS_WITH_MINUTES = `WITH RECURSIVE ${distinctTenants("m", "job_finishes")}`;
+/** A job row holds its latest finish only: one it had before a retry was counted by the trigger. */
+const FINISHED_SUMS = "sum(status = 'completed'), sum(status = 'failed')";
+const ADD_FINISHES = "completed = completed + excluded.completed, failed = failed + excluded.failed";
 
 const STATUS_SUMS = `sum(status = 'queued'), sum(status = 'retrying'), sum(status = 'running'),
   sum(status = 'completed'), sum(status = 'failed'), sum(status = 'cancelled')`;
@@ -73,18 +88,21 @@ async function nextStep(db: D1Database, limit: string, stepJobs: number) {
 
 /**
  * One transaction: counts the jobs in [from, to) into the roll-ups and moves the watermark to `to`.
- * Every statement holds only while the watermark is still `from`, so a second roll-up running at
- * the same moment (two ticks) adds nothing twice.
+ * Every statement on the jobs holds only while the watermark is still `from`, so a second roll-up
+ * running at the same moment (two ticks) adds nothing twice. A finish goes to its minute or, older
+ * than `keepFrom`, to its hour, never both; the minutes before `keepFrom` (the trigger may still
+ * add to one) are folded into their hours and deleted together, so a second fold finds none.
  */
 async function rollUp(db: D1Database, from: string, to: string, now: number): Promise<void> {
   const keepFrom = Math.floor((now - FINISHES_KEPT_MS) / MINUTE_MS) * MINUTE_MS;
+  const keepHoursFrom = Math.floor((now - FINISH_HOURS_KEPT_MS) / HOUR_MS) * HOUR_MS;
   const unmoved = "(SELECT watermark FROM job_rollup_marks WHERE name = 'jobs') = ?1";
-  const inRange = `id >= ?1 AND id < ?2 AND ${unmoved}`;
+  const inRange = `id >= ?1 AND id < ?2 AND ${unmoved} AND status IN ('completed', 'failed')`;
   await db.batch([
     db
       .prepare(
         `INSERT INTO job_rollups (tenant, type, priority, queued, retrying, running, completed, failed, cancelled)
-         SELECT tenant, type, priority, ${STATUS_SUMS} FROM jobs WHERE ${inRange}
+         SELECT tenant, type, priority, ${STATUS_SUMS} FROM jobs WHERE id >= ?1 AND id < ?2 AND ${unmoved}
          GROUP BY tenant, type, priority
          ON CONFLICT (tenant, type, priority) DO UPDATE SET ${ADD_COUNTS}`,
       )
@@ -92,13 +110,33 @@ async function rollUp(db: D1Database, from: string, to: string, now: number): Pr
     db
       .prepare(
         `INSERT INTO job_finishes (tenant, minute, completed, failed)
-         SELECT tenant, finished_at / ${MINUTE_MS} * ${MINUTE_MS}, sum(status = 'completed'), sum(status = 'failed')
-         FROM jobs WHERE ${inRange} AND status IN ('completed', 'failed') AND finished_at >= ?3
+         SELECT tenant, finished_at / ${MINUTE_MS} * ${MINUTE_MS}, ${FINISHED_SUMS} FROM jobs WHERE ${inRange} AND finished_at >= ?3
          GROUP BY 1, 2
-         ON CONFLICT (tenant, minute) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`,
+         ON CONFLICT (tenant, minute) DO UPDATE SET ${ADD_FINISHES}`,
       )
       .bind(from, to, keepFrom),
+    db
+      .prepare(
+        `INSERT INTO job_finish_hours (tenant, hour, completed, failed)
+         SELECT tenant, finished_at / ${HOUR_MS} * ${HOUR_MS}, ${FINISHED_SUMS} FROM jobs
+         WHERE ${inRange} AND finished_at >= ?3 AND finished_at < ?4
+         GROUP BY 1, 2
+         ON CONFLICT (tenant, hour) DO UPDATE SET ${ADD_FINISHES}`,
+      )
+      .bind(from, to, keepHoursFrom, keepFrom),
     db.prepare(`UPDATE job_rollup_marks SET watermark = ?2, rolled_at = ?3 WHERE name = 'jobs' AND ${unmoved}`).bind(from, to, now),
-    db.prepare("DELETE FROM job_finishes WHERE minute < ?1").bind(keepFrom),
+    // Each tenant's minutes and hours past keeping are one range of the key, found by a seek per
+    // tenant: the kept ones are not read every minute to move or delete the few that expired.
+    db
+      .prepare(
+        `${TENANTS_WITH_MINUTES} INSERT INTO job_finish_hours (tenant, hour, completed, failed)
+         SELECT tenant, minute / ${HOUR_MS} * ${HOUR_MS}, sum(completed), sum(failed) FROM job_finishes
+         WHERE tenant IN (SELECT tenant FROM m) AND minute < ?1
+         GROUP BY 1, 2
+         ON CONFLICT (tenant, hour) DO UPDATE SET ${ADD_FINISHES}`,
+      )
+      .bind(keepFrom),
+    db.prepare(`${TENANTS_WITH_MINUTES} DELETE FROM job_finishes WHERE tenant IN (SELECT tenant FROM m) AND minute < ?1`).bind(keepFrom),
+    db.prepare(`${TENANTS_WITH_HOURS} DELETE FROM job_finish_hours WHERE tenant IN (SELECT tenant FROM t) AND hour < ?1`).bind(keepHoursFrom),
   ]);
 }

@@ -2,6 +2,7 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import { type RawSql, rawSql } from "../db/raw";
 import { type ErrorInfo, NonRetryableError, describeError } from "../engine/errors";
 import { publish } from "../engine/events";
+import { progressItem, publishToFeeds, statusItem } from "../engine/feed";
 import { ProgressRelay } from "../engine/progress-relay";
 import { newId } from "../engine/ids";
 import { type AttemptHooks, type AttemptResult, runAttempt } from "../engine/run-attempt";
@@ -31,6 +32,7 @@ type StepOutcome = ({ ok: true; json: string } | { ok: false; error: ErrorInfo }
 interface AttemptScope {
   step: WorkflowStep;
   jobId: string;
+  tenant: string;
   series: number;
   attempt: number;
   claimToken: string;
@@ -137,7 +139,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     const shown: { current: AttemptScope["shown"] } = { current: null };
 
     for (;;) {
-      const scope: AttemptScope = { step, jobId, series, attempt, claimToken, logs: [], succeeded, relay, shown: shown.current };
+      const scope: AttemptScope = { step, jobId, tenant: job.tenant, series, attempt, claimToken, logs: [], succeeded, relay, shown: shown.current };
       const result: AttemptResult = definition
         ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
         : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
@@ -165,7 +167,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       if (settled.status !== "retrying") return { status: settled.status, attempt };
 
       await step.sleep(`backoff after attempt ${attempt}`, settled.delayMs);
-      const next = await step.do(`claim attempt ${attempt + 1}`, () => this.claimNext(jobId, series));
+      const next = await step.do(`claim attempt ${attempt + 1}`, () => this.claimNext(jobId, series, job));
       if (!next) return { status: "cancelled", attempt };
       attempt = next.attempt;
       claimToken = next.token;
@@ -184,11 +186,12 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     return row;
   }
 
-  private async claimNext(jobId: string, series: number) {
+  private async claimNext(jobId: string, series: number, job: DurableJobSnapshot) {
     const token = newId("claim");
     const claimed = await claimRetry(database(this.env), jobId, series, token, Date.now());
     if (claimed?.watched) await publish(this.env, jobId, [{ type: "status", status: "running", attempt: claimed.attempt }]);
-    return claimed ? { ...claimed, token } : null;
+    if (claimed?.feed) await publishToFeeds(this.env, [statusItem({ ...job, id: jobId, status: "running", attempt: claimed.attempt })]);
+    return claimed ? { attempt: claimed.attempt, watched: claimed.watched, token } : null;
   }
 
   /** The job context's plumbing inside a Workflow: steps are Workflow steps, logs follow them. */
@@ -240,6 +243,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
       lastProgressWrite = Date.now();
       const mark = relay.mark();
       const row = await writeProgress(sql, { jobId, claimToken, now: lastProgressWrite }, progress);
+      if (row?.feed) await publishToFeeds(this.env, [progressItem(scope.tenant, jobId, progress)]);
       if (row) await relay.written(mark, row.watched === 1);
     };
   }

@@ -124,10 +124,17 @@ export interface Watcher {
 }
 
 /** Opens a websocket to a job's event stream through the worker's real fetch handler. */
-export async function watch(key: string, jobId: string, query = ""): Promise<Watcher> {
-  const res = await exports.default.fetch(`https://jobs.test/api/v1/jobs/${jobId}/events${query}`, {
-    headers: { Upgrade: "websocket", Authorization: `Bearer ${key}` },
-  });
+export function watch(key: string, jobId: string, query = ""): Promise<Watcher> {
+  return openWatcher(`https://jobs.test/api/v1/jobs/${jobId}/events${query}`, key);
+}
+
+/** Opens a websocket to the tenant's live feed (GET /api/v1/events). */
+export function watchFeed(key: string, query = ""): Promise<Watcher> {
+  return openWatcher(`https://jobs.test/api/v1/events${query}`, key);
+}
+
+async function openWatcher(url: string, key: string): Promise<Watcher> {
+  const res = await exports.default.fetch(url, { headers: { Upgrade: "websocket", Authorization: `Bearer ${key}` } });
   if (res.status !== 101 || !res.webSocket) throw new Error(`expected a websocket, got ${res.status}: ${await res.text()}`);
   const ws = res.webSocket;
   const messages: EventMessage[] = [];

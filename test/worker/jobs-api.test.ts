@@ -528,7 +528,9 @@ describe("operations endpoints", () => {
     await waitForStatus(key, ok.id, ["completed"]);
     await waitForStatus(key, bad.id, ["failed"]);
     const stats = await json(await api("/stats", { key }), 200);
-    expect(Object.keys(stats).sort()).toEqual(["byPriority", "byStatus", "byType", "durationMs", "housekeeping", "lastHour", "successRate", "total"]);
+    expect(Object.keys(stats).sort()).toEqual([
+      "byPriority", "byStatus", "byType", "durationByType", "durationMs", "housekeeping", "lastHour", "stuck", "successRate", "total", "windows",
+    ]);
     expect(stats).toMatchObject({
       byStatus: { queued: 2, completed: 1, failed: 1 },
       byType: { simulate: 4 },
@@ -537,7 +539,10 @@ describe("operations endpoints", () => {
       successRate: 0.5,
       durationMs: { p50: expect.any(Number), p95: expect.any(Number), sample: 1 },
       lastHour: { completed: 1, failed: 1, perMinute: 2 / 60 },
+      windows: { hour: { completed: 1, failed: 1, failureRate: 0.5 }, day: { completed: 1, failed: 1 }, week: { completed: 1, failed: 1 } },
+      stuck: 0,
     });
+    expect(stats.durationByType).toEqual({ simulate: stats.durationMs });
     expect(Object.keys(stats.byStatus).sort()).toEqual(["completed", "failed", "queued"]);
     expect(stats.durationMs.p50).toBe(stats.durationMs.p95);
     expect(stats.durationMs.p50).toBeGreaterThanOrEqual(20);
@@ -552,7 +557,14 @@ describe("operations endpoints", () => {
       total: 0,
       successRate: null,
       durationMs: { p50: null, p95: null, sample: 0 },
+      durationByType: {},
       lastHour: { completed: 0, failed: 0, perMinute: 0 },
+      windows: {
+        hour: { completed: 0, failed: 0, perMinute: 0, failureRate: null },
+        day: { completed: 0, failed: 0, perMinute: 0, failureRate: null },
+        week: { completed: 0, failed: 0, perMinute: 0, failureRate: null },
+      },
+      stuck: 0,
       housekeeping: { retentionDays: 30, jobsDeleted: 0, lastRunAt: null, lastDeleted: 0 },
     });
   });

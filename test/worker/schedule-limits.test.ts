@@ -131,7 +131,7 @@ describe("the minimum interval of a schedule", () => {
   const tooOften = (path: string, shortest: number) => ({
     error: {
       code: "invalid_schedule",
-      message: "the schedule was not accepted",
+      message: `the schedule was not accepted: ${path}: runs as often as every ${shortest} s; a schedule may run at most once every 10 s`,
       details: [{ path, message: `runs as often as every ${shortest} s; a schedule may run at most once every 10 s` }],
       requestId: expect.any(String),
     },

@@ -95,8 +95,14 @@ describe("schedules API", () => {
     const { key } = await newTenant();
     const refused = async (body: Record<string, unknown>, status: number) =>
       json(await api("/schedules", { key, body: { name: "bad", job: quick, ...body } }), status);
+    // The message names what is wrong, as the details do.
     const invalidSchedule = (path: string, message: unknown) => ({
-      error: { code: "invalid_schedule", message: "the schedule was not accepted", details: [{ path, message }], requestId: expect.any(String) },
+      error: {
+        code: "invalid_schedule",
+        message: typeof message === "string" ? `the schedule was not accepted: ${path}: ${message}` : expect.stringMatching(new RegExp(`^the schedule was not accepted: ${path}: .`)),
+        details: [{ path, message }],
+        requestId: expect.any(String),
+      },
     });
 
     expect(await refused({ cron: "61 * * * *" }, 422)).toEqual(invalidSchedule("cron", expect.stringMatching(/minute/i)));
@@ -153,7 +159,7 @@ describe("schedules API", () => {
     const doc = await json(await api("/openapi.json", { key: null }), 200);
     const paths = Object.keys(doc.paths).filter((p) => p.startsWith("/api/v1/schedules"));
     expect(paths.sort()).toEqual(
-      ["", "/{id}", "/{id}/pause", "/{id}/resume", "/{id}/runs", "/{id}/trigger"].map((p) => `/api/v1/schedules${p}`),
+      ["", "/preview", "/{id}", "/{id}/pause", "/{id}/resume", "/{id}/runs", "/{id}/trigger"].map((p) => `/api/v1/schedules${p}`),
     );
     expect(doc.components.schemas.Schedule.properties.nextRuns).toMatchObject({ type: "array" });
   });

@@ -100,6 +100,25 @@ describe("templates", () => {
     expect((await json(await api("/reports", { key }), 200)).items).toEqual([]);
   });
 
+  it("previews an unsaved draft, refusing one that does not parse with its line and column", async () => {
+    const { key } = await reportsTenant();
+    const { name: _name, description: _description, ...draft } = weekly;
+    const res = await api("/templates/preview", { key, body: { template: draft, variables: { team: "Core" } } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
+    expect(await res.text()).toBe("# Core week 1\n");
+    const broken = await json(await api("/templates/preview", { key, body: { template: { ...draft, body: "ok\n{% if team %}\nno end" }, variables: { team: "x" } } }), 422);
+    expect(broken.error).toMatchObject({ code: "template_syntax", details: { line: expect.any(Number), column: expect.any(Number) } });
+    expect(broken.error.message).toMatch(/line \d+, column \d+/);
+    const missing = await json(await api("/templates/preview", { key, body: { template: draft, variables: {} } }), 422);
+    expect(missing.error).toMatchObject({ code: "invalid_variables", details: [{ path: "variables.team" }] });
+    const malformed = await json(await api("/templates/preview", { key, body: { template: { format: "markdown" }, variables: {} } }), 400);
+    expect(malformed.error.code).toBe("validation_failed");
+    // Nothing is stored: no template, no report.
+    expect((await json(await api("/templates", { key }), 200)).items).toEqual([]);
+    expect((await json(await api("/reports", { key }), 200)).items).toEqual([]);
+  });
+
   it("escapes values in HTML templates unless told raw, and reports render errors as 422", async () => {
     const { key } = await reportsTenant();
     const html = await createTemplate(key, {

@@ -9,6 +9,7 @@ import { tenantEnv } from "../../db/shards";
 import type { AppEnv } from "../context";
 import { ApiError, renderError } from "../errors";
 import { readKey } from "../keys";
+import { sessionCaller } from "./session";
 
 function assertConfigured(env: Env) {
   const problem = configurationProblem(env);
@@ -57,6 +58,21 @@ export function useTenantDatabase(c: Context<AppEnv>, tenant: string) {
   c.set("db", database(c.env));
 }
 
+/**
+ * Who is calling: the API key in `Authorization: Bearer`, or else the dashboard's session cookie
+ * (src/api/middleware/session.ts). Undefined when the request carries neither.
+ */
+export async function callerPrincipal(c: Context<AppEnv>): Promise<Principal | undefined> {
+  const key = bearerToken(c.req.header("authorization"));
+  if (key === undefined) {
+    assertConfigured(c.env);
+    return sessionCaller(c);
+  }
+  const principal = await principalForKey(c.env, key);
+  if (!principal) throw notLive();
+  return principal;
+}
+
 /** A 4xx other than 401: what the request's body or state earned, which a dead key must not learn. */
 const refusedByClient = (status: number) => status >= 400 && status < 500 && status !== 401;
 
@@ -76,7 +92,7 @@ export interface ScopeOptions {
 
 /**
  * Every authenticated route declares this in its own middleware list: it reads
- * `Authorization: Bearer <key>`, puts the key's tenant and scopes on the context, and requires
+ * `Authorization: Bearer <key>` (or the dashboard's session cookie), puts the key's tenant and scopes on the context, and requires
  * `scope` and a live key. Routes that do not declare it (health, the OpenAPI document, the event
  * stream, which also takes watch tokens) are open.
  */
@@ -87,10 +103,8 @@ export function requireScope(scope: Scope, options: ScopeOptions = {}) {
 /** `requireScope` for routes that any one of `scopes` opens (a key needs one of them, not all). */
 export function requireAnyScope(scopes: readonly Scope[], options: ScopeOptions = {}) {
   return createMiddleware<AppEnv>(async function requireScopeMiddleware(c, next) {
-    const key = bearerToken(c.req.header("authorization"));
-    if (!key) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
-    const principal = await principalForKey(c.env, key);
-    if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    const principal = await callerPrincipal(c);
+    if (!principal) throw new ApiError(401, "unauthorized", "send an API key as `Authorization: Bearer <key>`");
     actAs(c, principal);
     // A revoked key is 401 whatever its scopes say, so liveness is settled before the scope.
     const scoped = scopes.some((scope) => hasScope(principal, scope));

@@ -8,7 +8,7 @@ import { type AppEnv, newRouter } from "../context";
 import { ApiError } from "../errors";
 import { relayAsSse, relayWebSocket } from "../event-relay";
 import { mintingKeyLive, verifyEventToken } from "../event-token";
-import { assertKeyLive, bearerToken, hasScope, principalForKey, useTenantDatabase } from "../middleware/auth";
+import { assertKeyLive, callerPrincipal, hasScope, useTenantDatabase } from "../middleware/auth";
 import type { Context } from "hono";
 
 const eventsRoute = createRoute({
@@ -19,7 +19,7 @@ const eventsRoute = createRoute({
     "The first message is `{type:'snapshot', job}`, then `progress` and `status` events, each with an increasing `seq`. " +
     "The stream ends after a final status. Reconnect with `?after=<seq>` (SSE: `Last-Event-ID`) to receive what was missed; " +
     "an SSE client resuming a finished job's stream with nothing missed gets 204, which stops an EventSource reconnecting. " +
-    "Authenticate with `Authorization: Bearer <key>` or, from a browser, `?token=` from `POST /jobs/{id}/events/token`.",
+    "Authenticate with `Authorization: Bearer <key>`, the dashboard's session cookie, or, from a browser, `?token=` from `POST /jobs/{id}/events/token`.",
   tags: ["events"],
   request: {
     params: IdParam,
@@ -37,16 +37,7 @@ const eventsRoute = createRoute({
 });
 
 async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | undefined): Promise<string> {
-  const key = bearerToken(c.req.header("authorization"));
-  if (key) {
-    const principal = await principalForKey(c.env, key);
-    if (!principal) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
-    if (!hasScope(principal, "jobs:read")) throw new ApiError(403, "forbidden", "this key lacks the `jobs:read` scope");
-    useTenantDatabase(c, principal.tenant);
-    await assertKeyLive(c.env, principal);
-    return principal.tenant;
-  }
-  if (token) {
+  if (token && !c.req.header("authorization")) {
     const claims = await verifyEventToken(signingSecrets(c.env), token);
     if (!claims) throw new ApiError(401, "unauthorized", "the watch token is invalid or expired");
     if (claims.jobId !== jobId) throw new ApiError(404, "not_found", `job ${jobId} not found`);
@@ -56,7 +47,14 @@ async function watcherTenant(c: Context<AppEnv>, jobId: string, token: string | 
     }
     return claims.tenant;
   }
-  throw new ApiError(401, "unauthorized", "send `Authorization: Bearer <key>` or a `token` from POST /jobs/{id}/events/token");
+  const principal = await callerPrincipal(c);
+  if (!principal) {
+    throw new ApiError(401, "unauthorized", "send `Authorization: Bearer <key>` or a `token` from POST /jobs/{id}/events/token");
+  }
+  if (!hasScope(principal, "jobs:read")) throw new ApiError(403, "forbidden", "this key lacks the `jobs:read` scope");
+  useTenantDatabase(c, principal.tenant);
+  await assertKeyLive(c.env, principal);
+  return principal.tenant;
 }
 
 /**

@@ -49,7 +49,7 @@ const batchRoute = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/",
-  summary: "List jobs, newest first",
+  summary: "List jobs, newest first: filtered, and searched by `q`",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
   request: { query: ListJobsQuery },
@@ -161,6 +161,7 @@ export const jobsApi = newRouter()
       type: query.type,
       priority: query.priority,
       tag: query.tag,
+      q: query.q,
       ...createdIdBounds(query.createdAfter, query.createdBefore, cursor),
       limit: query.limit + 1,
     });

@@ -5,7 +5,7 @@ import { apiKeys } from "../../db/schema";
 import { everyDatabase, tenantEnv } from "../../db/shards";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
-import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { IdParam, TenantName, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
 import { ADMIN_TENANT, type Principal, SCOPES } from "../../auth/principal";
 import { sha256Hex } from "../../crypto";
 import { newRouter } from "../context";
@@ -19,7 +19,7 @@ const KeySchema = z
     name: z.string(),
     tenant: z.string(),
     scopes: z.array(z.enum(SCOPES)),
-    prefix: z.string().describe("the key's first characters, to recognise it"),
+    prefix: z.string().describe("the key's type and last characters (`ejk_…a1B2c3`), to recognise it"),
     createdAt: z.string(),
     revokedAt: z.string().nullable(),
   })
@@ -30,7 +30,7 @@ const CreatedKeySchema = KeySchema.extend({ key: z.string().describe("shown once
 const CreateKeySchema = z
   .object({
     name: z.string().min(1).max(100),
-    tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "lowercase letters, digits, - and _, at most 63"),
+    tenant: TenantName,
     scopes: z.array(z.enum(SCOPES)).min(1).default(["jobs:read", "jobs:write"]),
   })
   .strict()
@@ -94,7 +94,8 @@ export const keysApi = newRouter()
       tenant: body.tenant,
       scopes: JSON.stringify(scopes),
       hash: await sha256Hex(key),
-      prefix: key.slice(0, 12),
+      // The first characters are the same for every key (base64 of its claims' opening): show the end.
+      prefix: `${key.slice(0, 4)}…${key.slice(-6)}`,
       createdAt: Date.now(),
       revokedAt: null,
     };

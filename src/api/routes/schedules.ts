@@ -6,17 +6,24 @@ import { iso, toJob } from "../../engine/job-view";
 import { newId } from "../../engine/ids";
 import { deleteSchedule, rewriteSchedule } from "../../schedules/change";
 import { fireSchedule, triggerSchedule } from "../../schedules/fire";
-import { CreateScheduleSchema, ScheduleRunSchema, ScheduleSchema, UpdateScheduleSchema } from "../../schemas/schedule";
+import {
+  CreateScheduleSchema,
+  PreviewScheduleSchema,
+  ScheduleRunSchema,
+  SchedulePreviewSchema,
+  ScheduleSchema,
+  UpdateScheduleSchema,
+} from "../../schemas/schedule";
 import { type ScheduleRow, findSchedule, jobTemplate, toSchedule } from "../../schedules/store";
-import { firstInstantAfter } from "../../schedules/times";
-import { checkSchedule } from "../../schedules/validate";
+import { firstInstantAfter, instantsAfter } from "../../schedules/times";
+import { checkSchedule, checkTiming } from "../../schedules/validate";
 import { refuseUnknownSecrets } from "../../secrets/store";
 import { assertRoom } from "../../quotas/check";
 import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
 import { JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
-import { requireScope } from "../middleware/auth";
+import { requireAnyScope, requireScope } from "../middleware/auth";
 import { cursorWith, decodeCursor, isIdCursor, pageOf } from "../pagination";
 
 const tags = ["schedules"];
@@ -29,6 +36,18 @@ const createRouteDef = createRoute({
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(CreateScheduleSchema),
   responses: { 201: jsonContent(ScheduleSchema, "Created"), ...errorResponses(400, 401, 403, 409, 422) },
+});
+
+const previewRouteDef = createRoute({
+  method: "post",
+  path: "/preview",
+  summary: "The next run times of a schedule with this timing, were it created now (nothing is stored)",
+  description:
+    "Checks the timing as POST /schedules does, so it answers the same 400 or 422 a create would for it (a bad cron, an interval below the platform's minimum, an unknown time zone).",
+  tags,
+  middleware: [requireAnyScope(["jobs:read", "jobs:write"])] as const,
+  request: jsonBody(PreviewScheduleSchema),
+  responses: { 200: jsonContent(SchedulePreviewSchema, "The run times"), ...errorResponses(400, 401, 403, 413, 422) },
 });
 
 const listRouteDef = createRoute({
@@ -107,6 +126,12 @@ const runsRouteDef = createRoute({
 
 const isInstantCursor = cursorWith("instant", "number");
 const msOrNull = (value: string | null | undefined) => (value ? Date.parse(value) : null);
+const timingOf = (input: { cron?: string; intervalMs?: number; startsAt?: string; endsAt?: string }) => ({
+  cron: input.cron ?? null,
+  intervalMs: input.intervalMs ?? null,
+  startsAt: msOrNull(input.startsAt),
+  endsAt: msOrNull(input.endsAt),
+});
 
 function nameTaken(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed: schedules\.tenant, schedules\.name/.test(`${err.message} ${String(err.cause ?? "")}`);
@@ -131,16 +156,19 @@ async function setEnabled(env: Env, db: Database, tenant: string, id: string, en
 }
 
 export const schedulesApi = newRouter()
+  .openapi(previewRouteDef, async (c) => {
+    const input = c.req.valid("json");
+    const now = Date.now();
+    const timing = timingOf(input);
+    const timezone = checkTiming(c.env, { ...timing, timezone: input.timezone }, now);
+    // As a schedule created now would run: an interval counts from `startsAt`, or else from now.
+    return c.json({ nextRuns: instantsAfter({ ...timing, timezone, createdAt: now }, now, input.count).map(iso) }, 200);
+  })
   .openapi(createRouteDef, async (c) => {
     const input = c.req.valid("json");
     const tenant = c.get("principal").tenant;
     const now = Date.now();
-    const fields = {
-      cron: input.cron ?? null,
-      intervalMs: input.intervalMs ?? null,
-      startsAt: msOrNull(input.startsAt),
-      endsAt: msOrNull(input.endsAt),
-    };
+    const fields = timingOf(input);
     const timezone = checkSchedule(c.env, tenant, { ...fields, timezone: input.timezone, job: input.job }, now);
     await refuseUnknownSecrets(c.env, tenant, [JSON.stringify(input.job.input ?? null)]);
     await assertRoom(c.env, tenant, "schedules", 1);

@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type RawSql, rowsOf } from "../../db/raw";
 import { jobs } from "../../db/schema";
-import { CLAIMED_LIST, type ClaimedJob } from "./columns";
+import { CLAIMED_LIST, type ClaimedJob, FEED_WATCHED } from "./columns";
 import { GATED_ADMISSION, throttleDefaults } from "./gates";
 
 /**
@@ -54,7 +54,7 @@ export async function claimRetry(db: Database, jobId: string, series: number, to
       claimToken: token,
     })
     .where(and(eq(jobs.id, jobId), eq(jobs.series, series), eq(jobs.status, "retrying")))
-    .returning({ attempt: jobs.attempts, watched: jobs.watched })
+    .returning({ attempt: jobs.attempts, watched: jobs.watched, feed: sql<number>`${sql.raw(FEED_WATCHED())}` })
     .get();
 }
 

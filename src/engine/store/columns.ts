@@ -17,22 +17,42 @@ export function jobFields(fields: readonly JobField[], table = "jobs"): string {
   return fieldList(jobs, fields, table).text;
 }
 
+/**
+ * Whether the job's tenant has a live feed with subscribers (src/durable/tenant-feed.ts), asked
+ * alongside every write that moves a job, so a tenant nobody watches costs no extra round trip and
+ * no publish. `now` is SQL for the current time in ms.
+ */
+export function feedFlag(tenant = "jobs.tenant", now = "unixepoch() * 1000"): string {
+  return `${FEED_WATCHED(tenant, now)} AS "feed"`;
+}
+
+/** `feedFlag` without its name, for drizzle's `returning`. */
+export const FEED_WATCHED = (tenant = "jobs.tenant", now = "unixepoch() * 1000") =>
+  `EXISTS (SELECT 1 FROM tenant_feeds f WHERE f.tenant = ${tenant} AND f.until > ${now})`;
+
+/** Set by `feedFlag`: 1 when the tenant's feed has subscribers. */
+export interface FeedFlag {
+  feed: number;
+}
+
 /** What a claim hands a runner: the job as it starts this attempt, `attempt` being its number. */
 const CLAIMED_FIELDS = [
   "id", "tenant", "type", "priority", "input", "maxAttempts", "timeoutMs", "backoff",
   "durable", "series", "watched", "claimToken", "gated",
 ] as const satisfies readonly JobField[];
 
-export const CLAIMED_LIST = new SqlText(`${jobFields(CLAIMED_FIELDS)}, jobs.${jobColumn("attempts")} AS "attempt"`);
+export const CLAIMED_LIST = new SqlText(`${jobFields(CLAIMED_FIELDS)}, jobs.${jobColumn("attempts")} AS "attempt", ${feedFlag()}`);
 
-export type ClaimedJob = Pick<JobRow, (typeof CLAIMED_FIELDS)[number]> & { claimToken: string; attempt: JobRow["attempts"] };
+export type ClaimedJob = Pick<JobRow, (typeof CLAIMED_FIELDS)[number]> & FeedFlag & { claimToken: string; attempt: JobRow["attempts"] };
 
 /** What a queue message needs of a job: its lane and when it is due. */
 export const DISPATCHABLE = new SqlText(jobFields(["id", "priority", "runAt"]));
 
 /** What every transition answers for each job it moved: enough to tell subscribers and free slots. */
-export const MOVED_FIELDS = ["id", "status", "attempts", "watched", "gated", "error"] as const satisfies readonly JobField[];
+export const MOVED_FIELDS = [
+  "id", "tenant", "type", "priority", "status", "attempts", "watched", "gated", "error",
+] as const satisfies readonly JobField[];
 
-export const MOVED_LIST = new SqlText(jobFields(MOVED_FIELDS));
+export const MOVED_LIST = new SqlText(`${jobFields(MOVED_FIELDS)}, ${feedFlag()}`);
 
-export type MovedJob = Pick<JobRow, (typeof MOVED_FIELDS)[number]>;
+export type MovedJob = Pick<JobRow, (typeof MOVED_FIELDS)[number]> & FeedFlag;

@@ -5,15 +5,15 @@ import { jobs } from "../../db/schema";
 import { jsonChunks, withoutNulls } from "../json-chunks";
 import { ADMITTED } from "../rate-limits";
 import type { PreparedJob } from "../submit";
-import { jobFields } from "./columns";
+import { feedFlag, jobFields } from "./columns";
 
 /**
  * The submit arrow (-> queued): job rows go in as one JSON parameter per chunk, read with
  * `jsonb_each` (D1 allows 100 bound parameters per statement).
  */
 
-/** What an insert answers of each job it wrote (or merged into). */
-const INSERTED = new SqlText(jobFields(["id", "debounceKey"]));
+/** What an insert answers of each job it wrote (or merged into), and whether its tenant's live feed is watched. */
+const INSERTED = new SqlText(`${jobFields(["id", "debounceKey"])}, ${feedFlag("?2", "?3")}`);
 
 /** Every column of a job row, named as `JobRow` names them. */
 export const JOB_COLUMNS = allFields(jobs).text;

@@ -1,14 +1,16 @@
 import type { RawSql } from "../../db/raw";
 import { jsonChunks, withoutNulls } from "../json-chunks";
 import { SqlText } from "../../db/raw";
-import { type JobRow, jobFields } from "./columns";
+import { type FeedFlag, type JobRow, feedFlag, jobFields } from "./columns";
 
 /**
  * What a settle answers of each job it moved: the rest of a `MovedJob` is the settlement itself
  * (its slot is freed in the same batch). Kept short: a settle moves up to a thousand jobs.
+ * Tenant, type and priority are for the tenant's live feed.
  */
-const SETTLED_LIST = new SqlText(jobFields(["id", "watched"]));
-export type SettledRow = Pick<JobRow, "id" | "watched">;
+const SETTLED_FIELDS = ["id", "tenant", "type", "priority", "watched"] as const;
+const SETTLED_LIST = new SqlText(`${jobFields(SETTLED_FIELDS)}, ${feedFlag()}`);
+export type SettledRow = Pick<JobRow, (typeof SETTLED_FIELDS)[number]> & FeedFlag;
 
 /**
  * running -> completed|retrying|failed (settle), and what a running attempt writes on its way:
@@ -102,7 +104,7 @@ export function heartbeatStatement(sql: RawSql, beats: Heartbeat[], now: number)
       progress_message = coalesce(h.value->>'message', progress_message)
     FROM jsonb_each(${JSON.stringify(beats)}) AS h
     WHERE jobs.id = h.value->>'id' AND +jobs.status = 'running' AND +jobs.claim_token = h.value->>'token'
-    RETURNING jobs.id AS id, jobs.watched AS watched`;
+    RETURNING jobs.id AS id, jobs.watched AS watched, ${new SqlText(feedFlag())}`;
 }
 
 export interface LogEntry {

@@ -1,8 +1,8 @@
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type RawSql, rowsOf } from "../../db/raw";
 import { attempts, batchItems, deadLetters, jobs } from "../../db/schema";
-import { type JobRow, MOVED_LIST, type MovedJob } from "./columns";
+import { FEED_WATCHED, type FeedFlag, type JobRow, MOVED_LIST, type MovedJob } from "./columns";
 import { deadLetterStatement } from "./settle";
 
 /**
@@ -11,8 +11,11 @@ import { deadLetterStatement } from "./settle";
  * answers the rows that moved; the caller hands them to `afterMoves` (moves.ts).
  */
 
+/** A moved job row as drizzle answers it, with whether its tenant's feed is watched. */
+const MOVED_ROW = { ...getTableColumns(jobs), feed: sql<number>`${sql.raw(FEED_WATCHED())}` };
+
 /** queued|running|retrying -> cancelled, with the running attempt and the batch's pending items. */
-export async function cancel(db: Database, job: Pick<JobRow, "id" | "series">, now: number): Promise<JobRow | undefined> {
+export async function cancel(db: Database, job: Pick<JobRow, "id" | "series">, now: number): Promise<(JobRow & FeedFlag) | undefined> {
   const [updated] = await db.batch([
     db
       .update(jobs)
@@ -25,7 +28,7 @@ export async function cancel(db: Database, job: Pick<JobRow, "id" | "series">, n
         attemptOutcome: sql`CASE WHEN ${jobs.attemptOutcome} = 'running' THEN 'cancelled' ELSE ${jobs.attemptOutcome} END`,
       })
       .where(and(eq(jobs.id, job.id), inArray(jobs.status, ["queued", "running", "retrying"])))
-      .returning(),
+      .returning(MOVED_ROW),
     // A batch's items that have not run yet are cancelled with it.
     db.update(batchItems).set({ status: "cancelled", finishedAt: now }).where(and(eq(batchItems.jobId, job.id), eq(batchItems.status, "pending"))),
   ]);
@@ -58,7 +61,7 @@ function archiveAttempt(db: Database, id: string, statuses: JobRow["status"][], 
  * the last attempt is kept in `attempts`, attempts count from 1 again, the last run's result,
  * timing and progress are cleared, and the job leaves the dead-letter list.
  */
-export async function requeue(db: Database, id: string, now: number): Promise<JobRow | undefined> {
+export async function requeue(db: Database, id: string, now: number): Promise<(JobRow & FeedFlag) | undefined> {
   const [, updated] = await db.batch([
     archiveAttempt(db, id, ["failed", "cancelled"], now),
     db
@@ -82,7 +85,7 @@ export async function requeue(db: Database, id: string, now: number): Promise<Jo
         progressMessage: null,
       })
       .where(and(eq(jobs.id, id), inArray(jobs.status, ["failed", "cancelled"])))
-      .returning(),
+      .returning(MOVED_ROW),
     db.delete(deadLetters).where(eq(deadLetters.jobId, id)),
   ]);
   return updated[0];

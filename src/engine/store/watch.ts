@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import type { RawSql } from "../../db/raw";
+import { type RawSql, SqlText } from "../../db/raw";
 import { jobs } from "../../db/schema";
-import type { JobRow } from "./columns";
+import { type FeedFlag, type JobRow, feedFlag } from "./columns";
 
 /**
  * The writes that concern a job's watchers: the flag that makes runners publish, and a durable
@@ -14,7 +14,7 @@ export async function markWatched(db: Database, jobId: string): Promise<JobRow |
   return db.update(jobs).set({ watched: 1 }).where(eq(jobs.id, jobId)).returning().get();
 }
 
-/** A durable attempt's progress, with a heartbeat, while it holds its claim; answers whether it is watched. */
+/** A durable attempt's progress, with a heartbeat, while it holds its claim; answers whether it (or its tenant's feed) is watched. */
 export async function writeProgress(
   sql: RawSql,
   at: { jobId: string; claimToken: string; now: number },
@@ -24,5 +24,5 @@ export async function writeProgress(
     UPDATE jobs SET heartbeat_at = ${at.now}, progress_percent = ${progress.percent},
            progress_stage = ${progress.stage}, progress_message = ${progress.message}
     WHERE id = ${at.jobId} AND status = 'running' AND claim_token = ${at.claimToken}
-    RETURNING watched`.first<{ watched: number }>();
+    RETURNING watched, ${new SqlText(feedFlag())}`.first<{ watched: number } & FeedFlag>();
 }

@@ -1,0 +1,50 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantFeed } from "../../engine/feed";
+import { errorResponses } from "../../schemas/common";
+import { newRouter } from "../context";
+import { ApiError } from "../errors";
+import { relayAsSse, relayWebSocket } from "../event-relay";
+import { requireScope } from "../middleware/auth";
+import { assertSameOrigin } from "../middleware/session";
+
+const feedRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "Watch every job of the tenant: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
+  description:
+    "The first message is `{type:'ready', seq}`. Then `{type:'job', seq, at, job:{id, type, status, priority, attempt}}` " +
+    "whenever a job is created or changes status, and `{type:'progress', seq, at, job:{id, percent, stage, message}}` " +
+    "while running jobs report progress (at most about once a second per job). `seq` only grows. Reconnect with " +
+    "`?after=<seq>` (SSE: `Last-Event-ID`) to receive recent events missed; when they are no longer known the stream " +
+    "starts with `{type:'reset'}`: refetch what you show. A tenant whose feed nobody watches pays nothing for it.",
+  tags: ["events"],
+  middleware: [requireScope("jobs:read")] as const,
+  request: { query: z.object({ after: z.coerce.number().int().min(0).optional() }) },
+  responses: {
+    101: { description: "Switching to a websocket" },
+    200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
+    ...errorResponses(400, 401, 403, 426),
+  },
+});
+
+async function connect(env: Env, tenant: string, after: number | undefined): Promise<WebSocket> {
+  const url = new URL(`https://tenant-feed/${encodeURIComponent(tenant)}`);
+  if (after !== undefined) url.searchParams.set("after", String(after));
+  const opened = await tenantFeed(env, tenant).fetch(url, { headers: { upgrade: "websocket", "x-tenant": tenant } });
+  if (!opened.webSocket) throw new ApiError(503, "unavailable", "the tenant's live feed could not be opened");
+  return opened.webSocket;
+}
+
+export const feedApi = newRouter().openapi(feedRoute, async (c) => {
+  // A websocket is a GET, which the session's CSRF check lets through: its origin is checked here.
+  assertSameOrigin(c);
+  const tenant = c.get("principal").tenant;
+  const { after } = c.req.valid("query");
+  if (c.req.header("upgrade")?.toLowerCase() === "websocket") return relayWebSocket(await connect(c.env, tenant, after));
+  if (!c.req.header("accept")?.includes("text/event-stream")) {
+    throw new ApiError(426, "upgrade_required", "open a websocket, or send Accept: text/event-stream for SSE");
+  }
+  const lastEventId = c.req.header("last-event-id");
+  const resumeAt = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : after;
+  return relayAsSse(await connect(c.env, tenant, resumeAt));
+});
