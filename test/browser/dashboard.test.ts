@@ -139,7 +139,13 @@ describe.skipIf(browserMissing)("the dashboard in a real browser", () => {
   });
 
   it("screens every page of the tenant's dashboard, with no serious accessibility violation, light and dark, desktop and phone", async () => {
-    for (const path of ["", "/jobs", "/dead-letters", "/queues", "/schedules", "/schedules/new", "/reports", "/templates", "/templates/new", "/documents", "/keys", "/settings"]) {
+    const schedule = await api("/schedules", { key: tenant.key, body: { name: "hourly", cron: "0 * * * *", job: { type: "simulate", input: {} } } });
+    expect(schedule.status).toBe(201);
+    const template = await api("/templates", { key: tenant.key, body: { name: "summary", format: "markdown", body: "# {{ report.name }}\n" } });
+    expect(template.status).toBe(201);
+    const reports = (await api("/reports", { key: tenant.key })).body.items;
+    const details = [`/schedules/${schedule.body.id}`, `/templates/${template.body.id}`, `/reports/${reports[0].id}`];
+    for (const path of [...details, "", "/jobs", "/dead-letters", "/queues", "/schedules", "/schedules/new", "/reports", "/templates", "/templates/new", "/documents", "/keys", "/settings"]) {
       for (const scheme of ["light", "dark"] as const) {
         for (const width of [1280, 375]) {
           await page.emulateMedia({ colorScheme: scheme });
@@ -151,7 +157,7 @@ describe.skipIf(browserMissing)("the dashboard in a real browser", () => {
             // Lists follow the tenant's live feed: its indicator says so once the socket is open.
             await expect.poll(() => page.locator(".live").textContent(), { timeout: 10_000 }).toBe("Live");
           }
-          const name = `${path.slice(1).replace("/", "-") || "overview"}${scheme === "dark" ? "-dark" : ""}${width < 600 ? "-phone" : ""}`;
+          const name = `${(details.includes(path) ? path.split("/")[1]!.replace(/s$/, "-detail") : path.slice(1).replace("/", "-")) || "overview"}${scheme === "dark" ? "-dark" : ""}${width < 600 ? "-phone" : ""}`;
           await screenshot(page, name);
           expect(await seriousViolations(page), `${name}`).toEqual([]);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
