@@ -1,10 +1,16 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildCli } from "./scripts/build-cli.mjs";
+import { buildClient } from "./scripts/build-client.mjs";
 import { buildDashboard } from "./scripts/build-dashboard.mjs";
 
 export default defineConfig(async () => {
   // wrangler.toml serves dist/assets (the dashboard): it must exist before any worker starts, on a fresh clone too.
   await buildDashboard({ quiet: true });
+  // `edge-jobs/client` resolves to dist/client/index.js (package.json exports), imported by test/client.
+  await buildClient({ quiet: true });
+  // test/cli runs the `edge-jobs` bin as built: dist/cli/edge-jobs.mjs.
+  await buildCli({ quiet: true });
   const migrations = await readD1Migrations("./migrations");
   // Inside workerd, against the real local D1, R2, Queues, Workflows and Durable Objects.
   const workerd = (bindings: Record<string, string> = {}) =>
@@ -26,6 +32,8 @@ export default defineConfig(async () => {
           OUTBOUND_DENY_HOSTS: "*.denied.example",
           OUTBOUND_DNS_RESOLVER: "",
           PLATFORM_HOSTS: "jobs.test",
+          // A browser app's origin allowed to call the API (test/worker/cors.test.ts).
+          CORS_ALLOWED_ORIGINS: "https://app.example",
           SIGNING_SECRET: "test-signing-secret",
           SECRETS_KEY: "test-secrets-key",
           TEST_MIGRATIONS: migrations,
@@ -66,6 +74,26 @@ export default defineConfig(async () => {
           test: {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+        {
+          // The API client (src/client/, as built: `edge-jobs/client`) against a real `wrangler dev`.
+          test: {
+            name: "client",
+            include: ["test/client/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+        {
+          // The `edge-jobs` CLI (dist/cli/edge-jobs.mjs, as built) run as a user would, against a real `wrangler dev`.
+          test: {
+            name: "cli",
+            include: ["test/cli/**/*.test.ts"],
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,

@@ -4,13 +4,12 @@
 // ever) and _headers. Every entry point runs it first (dev, test, vitest.config.ts, bundle:check,
 // deploy): wrangler refuses to start without the directory. A build whose inputs have not changed
 // is skipped, so the many vitest processes sharing a working tree do not rewrite files under each other.
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { ROOT, fingerprint, writeAtomically } from "./build-cache.mjs";
+import { buildDocs } from "./build-docs.mjs";
 const SOURCE = join(ROOT, "src", "dashboard");
 const OUT = join(ROOT, "dist", "assets");
 const DASHBOARD_OUT = join(OUT, "dashboard");
@@ -19,6 +18,12 @@ const HASHED_OUT = join(DASHBOARD_OUT, "assets");
 const FINGERPRINT = join(ROOT, "dist", "dashboard.fingerprint");
 /** The packages bundled in: a new version changes the output. */
 const BUNDLED = ["preact", "htm", "uplot", "esbuild"];
+
+/**
+ * The API reference's policy (scripts/build-docs.mjs; src/api/routes/docs.ts sends it with /docs): Swagger UI
+ * sets style attributes, hence 'unsafe-inline' for styles only; scripts are its bundle and ours, from here.
+ */
+const DOCS_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * Headers for what the asset server answers without the worker. The shell the worker answers
@@ -33,34 +38,11 @@ const HEADERS = `/dashboard/assets/*
   Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'
   X-Content-Type-Options: nosniff
   Referrer-Policy: same-origin
+/docs/*
+  Cache-Control: no-cache
+  Content-Security-Policy: ${DOCS_POLICY}
+  X-Content-Type-Options: nosniff
 `;
-
-function filesUnder(dir) {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
-/** A hash of everything the output depends on: the sources, this script and the bundled packages' versions. */
-function fingerprint() {
-  const hash = createHash("sha256");
-  for (const file of [...filesUnder(SOURCE), fileURLToPath(import.meta.url)]) {
-    hash.update(relative(ROOT, file)).update("\0").update(readFileSync(file)).update("\0");
-  }
-  for (const name of BUNDLED) {
-    hash.update(`${name}@${JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version}\0`);
-  }
-  return hash.digest("hex");
-}
-
-/** Writes a file whole or not at all: a reader never sees half of it. */
-function writeAtomically(path, contents) {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, contents);
-  renameSync(temporary, path);
-}
 
 function shell(script, style) {
   return `<!doctype html>
@@ -114,7 +96,8 @@ function writeOutputs(result) {
 
 /** Builds unless the inputs are those of the last build (`force` builds anyway); `quiet` says nothing when it need not build. */
 export async function buildDashboard({ force = false, quiet = false } = {}) {
-  const current = fingerprint();
+  buildDocs();
+  const current = fingerprint({ dirs: [SOURCE], files: [fileURLToPath(import.meta.url)], packages: BUNDLED });
   const indexExists = existsSync(join(DASHBOARD_OUT, "index.html"));
   if (!force && indexExists && existsSync(FINGERPRINT) && readFileSync(FINGERPRINT, "utf8") === current) {
     if (!quiet) console.log("dashboard: up to date (dist/assets/dashboard)");
@@ -127,6 +110,7 @@ export async function buildDashboard({ force = false, quiet = false } = {}) {
 
 /** Rebuilds on every change under src/dashboard (wrangler dev serves the new files as they land). */
 async function watch() {
+  buildDocs();
   const context = await esbuild.context({
     ...OPTIONS,
     plugins: [{

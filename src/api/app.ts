@@ -1,15 +1,16 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { database } from "../db/client";
 import { metered } from "../engine/metering";
 import { bodyLimitFor, documentBodyLimits } from "./body-limits";
 import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
 import { limitBodies } from "./middleware/body-limit";
+import { corsForApps } from "./middleware/cors";
 import { batchItemsApi } from "./routes/batch-items";
 import { bulkApi } from "./routes/bulk";
 import { dashboardApi } from "./routes/dashboard";
 import { datasetsApi } from "./routes/datasets";
 import { deadLettersApi } from "./routes/dead-letters";
+import { docsApi } from "./routes/docs";
 import { documentsApi } from "./routes/documents";
 import { eventsApi } from "./routes/events";
 import { feedApi } from "./routes/feed";
@@ -17,6 +18,7 @@ import { healthApi } from "./routes/health";
 import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
 import { maintenanceApi } from "./routes/maintenance";
+import { metricsApi } from "./routes/metrics";
 import { queuesApi } from "./routes/queues";
 import { rateLimitsApi } from "./routes/rate-limits";
 import { refreshApi } from "./routes/refresh";
@@ -39,7 +41,11 @@ const DOCUMENT = {
     title: "Edge Jobs API",
     version: "1.0.0",
     description: "Submit background jobs, watch their progress live, and operate the queues.",
+    // package.json is private with no license: all rights reserved, until the owners choose one.
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
   },
+  // Relative: the document describes whichever host serves it.
+  servers: [{ url: "/", description: "This deployment" }],
   security: [{ bearer: [] }],
 };
 
@@ -55,6 +61,8 @@ export function createApp() {
   app.onError(renderError);
   app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));
 
+  // First: a preflight is answered before anything looks at the request.
+  app.use("/api/v1/*", corsForApps);
   // Before any route authenticates or parses: a body past its route's limit costs no D1 read.
   app.use("/api/v1/*", limitBodies({ limitFor: bodyLimitFor }));
   app.route("/api/v1/health", healthApi);
@@ -90,10 +98,11 @@ export function createApp() {
   app.route("/api/v1/secrets", secretsApi);
   app.route("/api/v1/tenants", tenantsApi);
   app.route("/api/v1", searchApi);
+  app.route("/metrics", metricsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.get(OPENAPI_PATH, (c) => c.json(documentBodyLimits(app.getOpenAPI31Document(DOCUMENT))));
-  app.get("/docs", swaggerUI({ url: OPENAPI_PATH }));
+  app.route("/docs", docsApi);
   app.route("/dashboard", dashboardApi);
   app.get("/", (c) => c.redirect("/dashboard"));
   return app;

@@ -1,6 +1,6 @@
 /** Who a request or a platform submission acts as: the engine and the API both speak of it. */
 
-export const SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "admin"] as const;
+export const SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "metrics:read", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** The tenant of the env admin key: the platform's own operator. */

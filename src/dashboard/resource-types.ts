@@ -76,7 +76,7 @@ export interface SearchResult {
   items: SearchHit[];
 }
 
-export const KEY_SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "admin"] as const;
+export const KEY_SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "metrics:read", "admin"] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 export interface ApiKey {

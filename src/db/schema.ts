@@ -141,7 +141,38 @@ export const jobRollupMarks = sqliteTable("job_rollup_marks", {
   watermark: text("watermark").notNull(),
   /** When the clock last moved the watermark. */
   rolledAt: integer("rolled_at"),
+  /** Every job that finished (completed or failed) before this time is in `job_metric_totals` (src/stats/totals.ts). */
+  finishedBefore: integer("finished_before"),
 });
+
+/**
+ * Monotonic totals per tenant, type and priority, for GET /metrics: only ever added to by the
+ * clock's roll-up (src/stats/totals.ts), never by a job's own writes nor taken back by retention.
+ * Run times (ms, first start to finish) of finished jobs, with the count at or below each bucket bound.
+ */
+export const jobMetricTotals = sqliteTable(
+  "job_metric_totals",
+  {
+    tenant: text("tenant").notNull(),
+    type: text("type").notNull(),
+    priority: text("priority", { enum: ["critical", "high", "normal", "low"] }).notNull(),
+    submitted: integer("submitted").notNull().default(0),
+    completed: integer("completed").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    retried: integer("retried").notNull().default(0),
+    runs: integer("runs").notNull().default(0),
+    runMs: integer("run_ms").notNull().default(0),
+    le100ms: integer("le_100ms").notNull().default(0),
+    le500ms: integer("le_500ms").notNull().default(0),
+    le1s: integer("le_1s").notNull().default(0),
+    le5s: integer("le_5s").notNull().default(0),
+    le15s: integer("le_15s").notNull().default(0),
+    le60s: integer("le_60s").notNull().default(0),
+    le300s: integer("le_300s").notNull().default(0),
+    le1800s: integer("le_1800s").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.type, t.priority] })],
+);
 
 export const jobTags = sqliteTable(
   "job_tags",

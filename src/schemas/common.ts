@@ -63,3 +63,41 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
 }
+
+/**
+ * `schema` or null. `.nullable()` on a named schema renders as `allOf: [{$ref}, {type: [..., "null"]}]`,
+ * which no null satisfies (the `$ref` rejects it); a union renders as `anyOf: [{$ref}, {type: "null"}]`.
+ */
+export function nullable<T extends z.ZodType>(schema: T) {
+  return z.union([schema, z.null()]);
+}
+
+/** A raw response: each media type with a string schema (`format: binary` for bytes; `json` is any JSON). */
+export function rawContent(description: string, mediaTypes: Record<string, "text" | "binary" | "json">) {
+  const content = Object.fromEntries(
+    Object.entries(mediaTypes).map(([type, kind]) => [
+      type,
+      { schema: kind === "json" ? z.unknown() : kind === "binary" ? z.string().openapi({ format: "binary" }) : z.string() },
+    ]),
+  );
+  return { description, content };
+}
+
+/** A 201 or 202 response with its `Location` header: where the created resource is read. */
+export function withLocation<T extends { description: string }>(response: T) {
+  return { ...response, headers: { Location: { description: "The URL of the created resource (or job)", schema: { type: "string" as const } } } };
+}
+
+/** The headers of a rate-limited response (src/engine/rate-limits.ts `rateLimitHeaders`). */
+export const rateLimitHeaders = {
+  "Retry-After": { description: "Seconds until the request may be made again", schema: { type: "integer" as const } },
+  "RateLimit-Policy": { description: "`<limit>;w=<window seconds>` of the rule shown", schema: { type: "string" as const } },
+  "RateLimit-Limit": { description: "Requests the rule allows per window", schema: { type: "integer" as const } },
+  "RateLimit-Remaining": { description: "Requests left in the current window", schema: { type: "integer" as const } },
+  "RateLimit-Reset": { description: "Seconds until the window frees room", schema: { type: "integer" as const } },
+};
+
+/** The 429 of a rate-limited route, with the headers that say when to retry (spread after `errorResponses`). */
+export function rateLimitedResponse() {
+  return { 429: { ...errorResponses(429)[429]!, headers: rateLimitHeaders } };
+}

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES } from "../engine/lanes";
 import { BackoffSchema } from "../engine/retry";
-import { IsoTimestamp, listOf } from "./common";
+import { IsoTimestamp, listOf, nullable } from "./common";
 
 export const JOB_STATUSES = ["queued", "running", "retrying", "completed", "failed", "cancelled"] as const;
 export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const;
@@ -73,7 +73,7 @@ export const JobSchema = z
     priority: PrioritySchema,
     input: z.unknown(),
     result: z.unknown().nullable(),
-    error: ErrorInfoSchema.nullable(),
+    error: nullable(ErrorInfoSchema),
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
     timeoutMs: z.number().int(),
@@ -106,7 +106,7 @@ export const AttemptSchema = z
     startedAt: IsoTimestamp,
     finishedAt: IsoTimestamp.nullable(),
     durationMs: z.number().nullable(),
-    error: ErrorInfoSchema.nullable(),
+    error: nullable(ErrorInfoSchema),
   })
   .openapi("Attempt");
 

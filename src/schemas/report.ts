@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { IsoTimestamp } from "./common";
+import { REPORT_FORMATS, contentTypeOf, isBinaryFormat } from "../reports/formats";
+import { IsoTimestamp, rawContent } from "./common";
 import { ReportFormatSchema } from "./template";
 
 export const ReportSchema = z
@@ -51,3 +52,12 @@ export const VersionParams = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
   n: z.coerce.number().int().min(1).openapi({ param: { name: "n", in: "path" } }),
 });
+
+/** A rendered report or a stored version's bytes: the media type of one of the report formats. */
+export function reportContent(description: string) {
+  const kinds = REPORT_FORMATS.map((format) => {
+    const kind = isBinaryFormat(format) ? "binary" : format === "json" ? "json" : "text";
+    return [contentTypeOf(format).split(";")[0]!, kind] as const;
+  });
+  return rawContent(description, Object.fromEntries(kinds));
+}

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IsoTimestamp } from "./common";
+import { IsoTimestamp, nullable } from "./common";
 import { JobStatusSchema, SubmitJobSchema } from "./job";
 
 const submit = SubmitJobSchema.shape;
@@ -141,7 +141,7 @@ export const ScheduleRunSchema = z
     instant: IsoTimestamp,
     trigger: z.enum(["schedule", "catch_up", "manual"]),
     jobId: z.string().nullable().describe("Null when no job was submitted for the instant (see `skippedReason`)."),
-    jobStatus: JobStatusSchema.nullable().describe("The job's status now; null once the job is gone."),
+    jobStatus: nullable(JobStatusSchema).describe("The job's status now; null once the job is gone."),
     skippedReason: z
       .string()
       .nullable()

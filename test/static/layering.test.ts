@@ -89,3 +89,83 @@ describe("layering: the dashboard is browser code apart from the worker", () => 
     ]);
   });
 });
+
+/** The API client (src/client/, `edge-jobs/client`) runs in Node, browsers and Workers, apart from the worker. */
+const inClient = (path: string) => path === "src/client" || path.startsWith("src/client/");
+/** Types it may name: the shared schemas, and the job definitions whose input schemas type `jobs.submit`. */
+const clientMayType = (path: string) => inSchemas(path) || path.startsWith("src/jobs/");
+
+function clientViolations(files: SourceFile[]): string[] {
+  return files.filter((file) => inClient(file.path)).flatMap((file) =>
+    [...file.text.matchAll(IMPORT)].flatMap((m) => {
+      const typeOnly = m[1] !== undefined;
+      const specifier = (m[2] ?? m[3])!;
+      // No package is bundled: a type of zod's (for `z.infer`) is all it may name.
+      if (!specifier.startsWith(".")) return typeOnly ? [] : [`${file.path} bundles ${specifier}`];
+      const target = posix.join(posix.dirname(file.path), specifier);
+      if (inClient(target) || (typeOnly && clientMayType(target))) return [];
+      return [`${file.path} imports ${target}${typeOnly ? "" : " (not as a type)"}`];
+    }),
+  );
+}
+
+describe("layering: the client imports only types of the worker", () => {
+  const files = sourceFiles();
+
+  it("no worker file imports from src/client", () => {
+    const imports = files
+      .filter((file) => !inClient(file.path) && !inCli(file.path))
+      .flatMap((file) => importsOf(file).filter(inClient).map((target) => `${file.path} imports ${target}`));
+    expect(imports).toEqual([]);
+  });
+
+  it("src/client imports only itself and types of src/schemas and src/jobs", () => {
+    expect(clientViolations(files)).toEqual([]);
+  });
+
+  it("sees the client's imports: a value import of a schema, a type of the engine or a package is caught", () => {
+    const types = files.find((f) => f.path === "src/client/types.ts")!;
+    expect(types.text).toMatch(/import type [^;]+ from "..\/schemas\/job"/);
+    const bad = [
+      { path: "src/client/a.ts", text: 'import { JobSchema } from "../schemas/job";' },
+      { path: "src/client/b.ts", text: 'import type { JobEvent } from "../engine/events";' },
+      { path: "src/client/c.ts", text: 'import { z } from "zod";' },
+      { path: "src/client/d.ts", text: 'import { simulate } from "../jobs/simulate";' },
+    ];
+    expect(clientViolations(bad)).toEqual([
+      "src/client/a.ts imports src/schemas/job (not as a type)",
+      "src/client/b.ts imports src/engine/events",
+      "src/client/c.ts bundles zod",
+      "src/client/d.ts imports src/jobs/simulate (not as a type)",
+    ]);
+  });
+});
+
+/** The CLI (src/cli/, the `edge-jobs` bin) is a consumer of the client, in Node, never part of the worker. */
+const inCli = (path: string) => path === "src/cli" || path.startsWith("src/cli/");
+const CLI_PACKAGES = new Set(["commander", "cli-progress"]);
+
+function cliViolations(files: SourceFile[]): string[] {
+  return files.filter((file) => inCli(file.path)).flatMap((file) =>
+    [...file.text.matchAll(SPECIFIER)].flatMap((m) => {
+      const specifier = (m[1] ?? m[2])!;
+      if (!specifier.startsWith(".")) return specifier.startsWith("node:") || CLI_PACKAGES.has(specifier) ? [] : [`${file.path} bundles ${specifier}`];
+      const target = posix.join(posix.dirname(file.path), specifier);
+      return inCli(target) || inClient(target) ? [] : [`${file.path} imports ${target}`];
+    }),
+  );
+}
+
+describe("layering: the CLI stands on the client alone", () => {
+  it("src/cli imports only itself, src/client, Node built-ins, commander and cli-progress", () => {
+    expect(cliViolations(sourceFiles())).toEqual([]);
+  });
+
+  it("catches a CLI reaching into the worker or another package", () => {
+    const bad = [
+      { path: "src/cli/a.ts", text: 'import { submitJobs } from "../engine/submit";' },
+      { path: "src/cli/b.ts", text: 'import { z } from "zod";' },
+    ];
+    expect(cliViolations(bad)).toEqual(["src/cli/a.ts imports src/engine/submit", "src/cli/b.ts bundles zod"]);
+  });
+});

@@ -1,13 +1,12 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { database, type JobRow } from "../../src/db/client";
 import { jobFinishHours, jobFinishes } from "../../src/db/schema";
 import { shardOf } from "../../src/db/shards";
 import { STUCK_GRACE_MS } from "../../src/engine/sweeper";
-import { ROLLUP_LAG_MS } from "../../src/stats/rollup";
 import { captureSql, expectError, queryPlan } from "./api-helpers";
-import { handler, insertJob, sleep } from "./engine-helpers";
+import { handler, insertJob, tickAMinuteLater } from "./engine-helpers";
 import { api, env, envOf, json, newTenant, submit, tenantBeside, waitForStatus } from "./helpers";
 
 const MINUTE = 60_000;
@@ -30,21 +29,6 @@ async function tick() {
   await handler.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, createExecutionContext());
 }
 
-/**
- * The real tick as it runs a minute from now: its roll-up passes every job there is, the ones just
- * submitted too. Only the clock the tick reads is moved, not its slot, so later ticks still take
- * the lease; and no job is made until the real clock has passed the watermark.
- */
-async function tickAMinuteLater() {
-  const now = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"], now: now + ROLLUP_LAG_MS + 1 });
-  try {
-    await handler.scheduled!(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), env, createExecutionContext());
-  } finally {
-    vi.useRealTimers();
-  }
-  while (Date.now() <= now + 1) await sleep(1);
-}
 
 /** A job of the tenant's history that finished `agoMs` ago; only before the file's first tick (see stats.test.ts). */
 function finishedJob(tenant: string, status: "completed" | "failed", agoMs: number, request: { type: string; input?: unknown } = quick, runMs = 40) {

@@ -25,6 +25,7 @@ const BatchItemSchema = z
 const itemsRouteDef = createRoute({
   method: "get",
   path: "/{id}/items",
+  operationId: "listJobItems",
   summary: "A batch job's items with their status, result and error, in order",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,

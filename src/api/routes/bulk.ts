@@ -4,7 +4,7 @@ import { idLowerBound } from "../../engine/ids";
 import { toJob } from "../../engine/job-view";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { JobsBulkInput } from "../../jobs/jobs-bulk";
-import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { errorResponses, jsonBody, jsonContent, withLocation } from "../../schemas/common";
 import { JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
 import { requireScope } from "../middleware/auth";
@@ -19,6 +19,7 @@ const BulkCountSchema = z.object({ action: z.string(), matched: z.number().int()
 const bulkRoute = createRoute({
   method: "post",
   path: "/",
+  operationId: "bulkJobs",
   summary: "Cancel or retry many jobs: named by id, or every one matching a filter",
   description:
     "Starts a `jobs.bulk` job that acts in batches of 100, each checkpointed; watch it like any job (`/jobs/{id}/events`), " +
@@ -27,7 +28,7 @@ const bulkRoute = createRoute({
   middleware: [requireScope("jobs:write")] as const,
   request: { query: BulkQuery, ...jsonBody(JobsBulkInput) },
   responses: {
-    202: jsonContent(JobSchema, "The bulk action, as a job; the Location header points at it"),
+    202: withLocation(jsonContent(JobSchema, "The bulk action, as a job; the Location header points at it")),
     200: jsonContent(BulkCountSchema, "With dryRun: how many jobs the action would change now"),
     ...errorResponses(400, 401, 403, 413, 422, 429),
   },

@@ -24,6 +24,7 @@ const RowView = z
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listDatasets",
   summary: "List the tenant's datasets",
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
@@ -34,6 +35,7 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{name}",
+  operationId: "getDataset",
   summary: "Get a dataset: its schema and row count",
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
@@ -44,6 +46,7 @@ const getRouteDef = createRoute({
 const rowsRouteDef = createRoute({
   method: "get",
   path: "/{name}/rows",
+  operationId: "listDatasetRows",
   summary: "Page through a dataset's rows in key order",
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
@@ -54,6 +57,7 @@ const rowsRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{name}",
+  operationId: "deleteDataset",
   summary: "Delete a dataset and its rows",
   tags: ["datasets"],
   middleware: [requireScope("jobs:write")] as const,

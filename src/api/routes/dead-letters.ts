@@ -4,7 +4,7 @@ import { deadLetters, jobs } from "../../db/schema";
 import { requeueJob } from "../../engine/control";
 import { iso, toJob } from "../../engine/job-view";
 import { purgeDeadLetters, removeDeadLetter } from "../../engine/store/removal";
-import { IdParam, errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, errorResponses, jsonContent, listOf, nullable } from "../../schemas/common";
 import { ErrorInfoSchema, JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
 import { notFound } from "../errors";
@@ -12,12 +12,13 @@ import { requireScope } from "../middleware/auth";
 import { decodeCursor, pageOf } from "../pagination";
 
 const DeadLetterSchema = z
-  .object({ job: JobSchema, failedAt: z.string(), error: ErrorInfoSchema.nullable() })
+  .object({ job: JobSchema, failedAt: z.string(), error: nullable(ErrorInfoSchema) })
   .openapi("DeadLetter");
 
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listDeadLetters",
   summary: "List jobs that failed for good, most recent first",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:read")] as const,
@@ -34,6 +35,7 @@ const listRoute = createRoute({
 const replayRoute = createRoute({
   method: "post",
   path: "/{id}/replay",
+  operationId: "replayDeadLetter",
   summary: "Run a dead-lettered job again as a fresh attempt series",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,
@@ -44,6 +46,7 @@ const replayRoute = createRoute({
 const deleteRoute = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteDeadLetter",
   summary: "Discard a dead letter (the failed job stays in the job list)",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,
@@ -54,6 +57,7 @@ const deleteRoute = createRoute({
 const purgeRoute = createRoute({
   method: "delete",
   path: "/",
+  operationId: "deleteDeadLetters",
   summary: "Discard every dead letter of the tenant",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,

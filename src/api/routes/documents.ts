@@ -5,7 +5,7 @@ import { OVERLAP_RULE, chunkOptionFields, overlapAllowed } from "../../documents
 import { type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
 import { newId } from "../../engine/ids";
 import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
 import { findUpload } from "../../uploads/store";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
@@ -48,16 +48,18 @@ const DocumentSchema = z
 const registerRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createDocument",
   summary: "Register an uploaded file as a document of a collection; a document.ingest job indexes it",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(RegisterSchema),
-  responses: { 202: jsonContent(DocumentSchema, "Registered; its job is queued"), ...errorResponses(400, 401, 403, 422) },
+  responses: { 202: withLocation(jsonContent(DocumentSchema, "Registered; its job is queued")), ...errorResponses(400, 401, 403, 422) },
 });
 
 const registerBatchRouteDef = createRoute({
   method: "post",
   path: "/batch",
+  operationId: "createDocumentBatch",
   summary: "Register up to 100 documents at once (all or nothing)",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
@@ -68,6 +70,7 @@ const registerBatchRouteDef = createRoute({
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listDocuments",
   summary: "List documents, newest first; filter by collection, status and metadata (meta.<field>=value)",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
@@ -87,6 +90,7 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getDocument",
   summary: "Get a document",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
@@ -97,6 +101,7 @@ const getRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteDocument",
   summary: "Delete a document: its chunks, its index entries, and its upload unless another document was made from it",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
@@ -107,6 +112,7 @@ const deleteRouteDef = createRoute({
 const deleteBatchRouteDef = createRoute({
   method: "post",
   path: "/batch-delete",
+  operationId: "deleteDocumentBatch",
   summary: "Delete up to 100 documents at once",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,

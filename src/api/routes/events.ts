@@ -14,6 +14,7 @@ import type { Context } from "hono";
 const eventsRoute = createRoute({
   method: "get",
   path: "/{id}/events",
+  operationId: "watchJob",
   summary: "Watch a job: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
   description:
     "The first message is `{type:'snapshot', job}`, then `progress` and `status` events, each with an increasing `seq`. " +

@@ -10,6 +10,7 @@ import { assertSameOrigin } from "../middleware/session";
 const feedRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "watchJobs",
   summary: "Watch every job of the tenant: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
   description:
     "The first message is `{type:'ready', seq}`. Then `{type:'job', seq, at, job:{id, type, status, priority, attempt}}` " +

@@ -18,8 +18,10 @@ const HealthSchema = z
 const healthRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getHealth",
   summary: "Liveness: D1 reachable, and how many jobs are stuck (no auth)",
   tags: ["operations"],
+  security: [],
   responses: {
     200: jsonContent(HealthSchema, "Healthy"),
     503: jsonContent(HealthSchema, "D1 is unreachable, or the platform is not configured to serve (e.g. example secrets in production)"),

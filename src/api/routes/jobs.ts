@@ -5,7 +5,7 @@ import { cancelJob, findJob, requeueJob } from "../../engine/control";
 import { createdIdBounds, listAttempts, listJobs } from "../../engine/job-list";
 import { toAttempt, toJob } from "../../engine/job-view";
 import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent, rateLimitedResponse, withLocation } from "../../schemas/common";
 import {
   AttemptListSchema,
   BatchResultSchema,
@@ -25,30 +25,34 @@ import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 const submitRoute = createRoute({
   method: "post",
   path: "/",
+  operationId: "submitJob",
   summary: "Submit a job",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitJobSchema),
   responses: {
-    202: jsonContent(JobSchema, "Accepted; the Location header points at the job"),
+    202: withLocation(jsonContent(JobSchema, "Accepted; the Location header points at the job")),
     200: jsonContent(JobSchema, "A job with this idempotency key already exists"),
-    ...errorResponses(400, 401, 403, 409, 413, 422, 429),
+    ...errorResponses(400, 401, 403, 409, 413, 422),
+    ...rateLimitedResponse(),
   },
 });
 
 const batchRoute = createRoute({
   method: "post",
   path: "/batch",
+  operationId: "submitJobBatch",
   summary: "Submit up to 1,000 jobs at once (all or nothing)",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitBatchSchema),
-  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 409, 413, 422, 429) },
+  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 409, 413, 422), ...rateLimitedResponse() },
 });
 
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listJobs",
   summary: "List jobs, newest first: filtered, and searched by `q`",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
@@ -59,6 +63,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getJob",
   summary: "Get a job",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
@@ -69,6 +74,7 @@ const getRoute = createRoute({
 const resultRoute = createRoute({
   method: "get",
   path: "/{id}/result",
+  operationId: "getJobResult",
   summary: "Get a completed job's result",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
@@ -82,6 +88,7 @@ const resultRoute = createRoute({
 const attemptsRoute = createRoute({
   method: "get",
   path: "/{id}/attempts",
+  operationId: "listJobAttempts",
   summary: "List a job's attempts (every attempt series: a retry or replay starts a new one)",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
@@ -92,6 +99,7 @@ const attemptsRoute = createRoute({
 const logsRoute = createRoute({
   method: "get",
   path: "/{id}/logs",
+  operationId: "listJobLogs",
   summary: "List a job's log lines",
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
@@ -102,6 +110,7 @@ const logsRoute = createRoute({
 const cancelRoute = createRoute({
   method: "post",
   path: "/{id}/cancel",
+  operationId: "cancelJob",
   summary: "Cancel a job that has not finished",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write")] as const,
@@ -112,6 +121,7 @@ const cancelRoute = createRoute({
 const retryRoute = createRoute({
   method: "post",
   path: "/{id}/retry",
+  operationId: "retryJob",
   summary: "Run a failed or cancelled job again, as a fresh attempt series",
   tags: ["jobs"],
   middleware: [requireScope("jobs:write")] as const,
@@ -126,6 +136,7 @@ const EventTokenSchema = z
 const eventTokenRoute = createRoute({
   method: "post",
   path: "/{id}/events/token",
+  operationId: "createJobWatchToken",
   summary: "Issue a short-lived token to watch one job from a browser",
   tags: ["events"],
   middleware: [requireScope("jobs:read")] as const,

@@ -39,6 +39,7 @@ const CreateKeySchema = z
 const createRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createKey",
   summary: "Create an API key for a tenant (the key is returned once)",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
@@ -49,6 +50,7 @@ const createRouteDef = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listKeys",
   summary: "List API keys",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
@@ -59,6 +61,7 @@ const listRoute = createRoute({
 const revokeRoute = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteKey",
   summary: "Revoke an API key",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,

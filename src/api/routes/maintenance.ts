@@ -32,6 +32,7 @@ const CleanupSchema = z
 const cleanupRoute = createRoute({
   method: "post",
   path: "/cleanup",
+  operationId: "runCleanup",
   summary: "Run job housekeeping now: delete finished jobs past their retention, a bounded batch per call",
   tags: ["operations"],
   middleware: [requireScope("admin")] as const,

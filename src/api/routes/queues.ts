@@ -30,6 +30,7 @@ const LanesSchema = z
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listQueues",
   summary: "Depth per priority lane: the tenant's own jobs, or every tenant's for the platform's admin key",
   tags: ["queues"],
   middleware: [requireScope("jobs:read")] as const,
@@ -41,6 +42,7 @@ const LaneParam = z.object({ lane: PrioritySchema.openapi({ param: { name: "lane
 const pauseRoute = createRoute({
   method: "post",
   path: "/{lane}/pause",
+  operationId: "pauseQueue",
   summary: "Pause a lane: it accepts jobs but starts none",
   tags: ["queues"],
   middleware: [requireScope("admin")] as const,
@@ -51,6 +53,7 @@ const pauseRoute = createRoute({
 const resumeRoute = createRoute({
   method: "post",
   path: "/{lane}/resume",
+  operationId: "resumeQueue",
   summary: "Resume a lane and announce the jobs parked while it was paused",
   tags: ["queues"],
   middleware: [requireScope("admin")] as const,

@@ -27,6 +27,7 @@ const ActionParam = z.object({ action: z.string().min(1).max(100).openapi({ para
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listRateLimits",
   summary: "The rate limits in force for the tenant: job types' defaults and the tenant's own rules",
   tags: ["rate limits"],
   middleware: [requireScope("jobs:read")] as const,
@@ -36,6 +37,7 @@ const listRouteDef = createRoute({
 const putRouteDef = createRoute({
   method: "put",
   path: "/{action}",
+  operationId: "setRateLimit",
   summary: "Set the tenant's rate limit for an action (overrides the job type's default)",
   tags: ["rate limits"],
   middleware: [requireScope("admin")] as const,
@@ -46,6 +48,7 @@ const putRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{action}",
+  operationId: "deleteRateLimit",
   summary: "Remove the tenant's own rule (the job type's default applies again)",
   tags: ["rate limits"],
   middleware: [requireScope("admin")] as const,

@@ -5,7 +5,7 @@ import { toJob } from "../../engine/job-view";
 import { REFRESH_ACTION } from "../../engine/rate-limits";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { JobListSchema, JobSchema, SubmitJobSchema } from "../../schemas/job";
-import { PageQuery, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { PageQuery, errorResponses, jsonBody, jsonContent, withLocation } from "../../schemas/common";
 import { newRouter } from "../context";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
@@ -32,12 +32,13 @@ const RefreshBody = z
 const refreshRouteDef = createRoute({
   method: "post",
   path: "/{resource}",
+  operationId: "refreshResource",
   summary: "Refresh a resource: a high-priority job, one at a time per resource, debounced and rate limited",
   tags: ["refresh"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: { params: ResourceParam, ...jsonBody(RefreshBody) },
   responses: {
-    202: jsonContent(JobSchema, "A new refresh job"),
+    202: withLocation(jsonContent(JobSchema, "A new refresh job")),
     200: jsonContent(JobSchema, "The refresh already waiting, now with this input"),
     ...errorResponses(400, 401, 403, 422, 429),
   },
@@ -46,6 +47,7 @@ const refreshRouteDef = createRoute({
 const historyRouteDef = createRoute({
   method: "get",
   path: "/{resource}",
+  operationId: "listRefreshJobs",
   summary: "The resource's refresh jobs, newest first",
   tags: ["refresh"],
   middleware: [requireScope("jobs:read")] as const,

@@ -9,8 +9,8 @@ import { contentTypeOf } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
 import { type ReportRow, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
-import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams } from "../../schemas/report";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, nullable, rawContent } from "../../schemas/common";
+import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams, reportContent } from "../../schemas/report";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
@@ -22,6 +22,7 @@ const MAX_DIRECT_CONTENT_BYTES = 10 * 1024 * 1024;
 const storeRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createReportVersion",
   summary: "Store a report version directly (the report is created if new)",
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
@@ -36,6 +37,7 @@ const storeRouteDef = createRoute({
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listReports",
   summary: "List reports, newest first",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
@@ -48,12 +50,13 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getReport",
   summary: "Get a report with its latest version",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam },
   responses: {
-    200: jsonContent(ReportSchema.extend({ latest: ReportVersionSchema.nullable() }), "The report"),
+    200: jsonContent(ReportSchema.extend({ latest: nullable(ReportVersionSchema) }), "The report"),
     ...errorResponses(401, 403, 404),
   },
 });
@@ -61,6 +64,7 @@ const getRouteDef = createRoute({
 const versionsRouteDef = createRoute({
   method: "get",
   path: "/{id}/versions",
+  operationId: "listReportVersions",
   summary: "List a report's versions, newest first",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
@@ -74,16 +78,18 @@ const versionsRouteDef = createRoute({
 const contentRouteDef = createRoute({
   method: "get",
   path: "/{id}/versions/{n}",
+  operationId: "getReportVersionContent",
   summary: "Download a version's content (streamed from R2, with its content type)",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: VersionParams },
-  responses: { 200: { description: "The content" }, 304: { description: "Unchanged (If-None-Match)" }, ...errorResponses(401, 403, 404) },
+  responses: { 200: reportContent("The content, in the version's format"), 304: { description: "Unchanged (If-None-Match)" }, ...errorResponses(401, 403, 404) },
 });
 
 const diffRouteDef = createRoute({
   method: "get",
   path: "/{id}/diff",
+  operationId: "diffReportVersions",
   summary: "Unified diff between two versions of a text report",
   description: "Bounded: each version at most 1 MiB and 50,000 lines, and at most 500 lines added or removed between them; beyond a bound the answer is 422 `diff_too_large` naming it.",
   tags: ["reports"],
@@ -96,12 +102,13 @@ const diffRouteDef = createRoute({
       context: z.coerce.number().int().min(0).max(100).default(3).describe("Unchanged lines around each change, as `diff -U`."),
     }),
   },
-  responses: { 200: { description: "A unified diff (text/x-diff); empty when the versions are equal" }, ...errorResponses(400, 401, 403, 404, 422) },
+  responses: { 200: rawContent("A unified diff; empty when the versions are equal", { "text/x-diff": "text" }), ...errorResponses(400, 401, 403, 404, 422) },
 });
 
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteReport",
   summary: "Delete a report, its versions and the stored bytes nothing else uses",
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
@@ -112,6 +119,7 @@ const deleteRouteDef = createRoute({
 const cleanupRouteDef = createRoute({
   method: "post",
   path: "/{id}/cleanup",
+  operationId: "cleanupReportVersions",
   summary: "Keep the newest N versions, delete the rest and the bytes nothing else uses",
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
@@ -125,17 +133,19 @@ const cleanupRouteDef = createRoute({
 const exportRouteDef = createRoute({
   method: "get",
   path: "/{id}/export",
+  operationId: "exportReport",
   summary: "Download a report as one self-contained archive (ZIP: manifest with checksums, every version's bytes)",
   description: "An archive holds at most 10,000 versions and 1 GiB of their bytes; a larger report is refused with 422 `archive_too_large`.",
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam },
-  responses: { 200: { description: "application/zip, streamed" }, ...errorResponses(401, 403, 404, 422) },
+  responses: { 200: rawContent("The archive, streamed", { "application/zip": "binary" }), ...errorResponses(401, 403, 404, 422) },
 });
 
 const importRouteDef = createRoute({
   method: "post",
   path: "/import",
+  operationId: "importReport",
   summary: "Restore a report from an archive as a new report (refused whole if corrupted or truncated)",
   description: "One manifest.json (at most 8 MiB), first; every entry named once and inflating to no more than the manifest says. A damaged archive is 422 `invalid_archive`, one over a bound 422 `archive_too_large`.",
   tags: ["reports"],

@@ -19,7 +19,7 @@ import { firstInstantAfter, instantsAfter } from "../../schedules/times";
 import { checkSchedule, checkTiming } from "../../schedules/validate";
 import { refuseUnknownSecrets } from "../../secrets/store";
 import { assertRoom } from "../../quotas/check";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
 import { JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
@@ -31,16 +31,18 @@ const tags = ["schedules"];
 const createRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createSchedule",
   summary: "Create a schedule that submits a job on a cron expression or at a fixed interval (403 `quota_schedules` beyond the tenant's quota)",
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(CreateScheduleSchema),
-  responses: { 201: jsonContent(ScheduleSchema, "Created"), ...errorResponses(400, 401, 403, 409, 422) },
+  responses: { 201: withLocation(jsonContent(ScheduleSchema, "Created")), ...errorResponses(400, 401, 403, 409, 422) },
 });
 
 const previewRouteDef = createRoute({
   method: "post",
   path: "/preview",
+  operationId: "previewSchedule",
   summary: "The next run times of a schedule with this timing, were it created now (nothing is stored)",
   description:
     "Checks the timing as POST /schedules does, so it answers the same 400 or 422 a create would for it (a bad cron, an interval below the platform's minimum, an unknown time zone).",
@@ -53,6 +55,7 @@ const previewRouteDef = createRoute({
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listSchedules",
   summary: "List schedules, newest first",
   tags,
   middleware: [requireScope("jobs:read")] as const,
@@ -63,6 +66,7 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getSchedule",
   summary: "Get a schedule and its next five run times",
   tags,
   middleware: [requireScope("jobs:read")] as const,
@@ -73,6 +77,7 @@ const getRouteDef = createRoute({
 const patchRouteDef = createRoute({
   method: "patch",
   path: "/{id}",
+  operationId: "updateSchedule",
   summary: "Change a schedule (changing its timing or job cancels the runs planned but not started)",
   tags,
   middleware: [requireScope("jobs:write")] as const,
@@ -83,6 +88,7 @@ const patchRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteSchedule",
   summary: "Delete a schedule, cancelling the runs planned but not started",
   tags,
   middleware: [requireScope("jobs:write")] as const,
@@ -94,6 +100,7 @@ const stateRoute = (action: "pause" | "resume", summary: string) =>
   createRoute({
     method: "post",
     path: `/{id}/${action}`,
+    operationId: `${action}Schedule`,
     summary,
     tags,
     middleware: [requireScope("jobs:write")] as const,
@@ -107,16 +114,18 @@ const resumeRouteDef = stateRoute("resume", "Resume a schedule from now on (the 
 const triggerRouteDef = createRoute({
   method: "post",
   path: "/{id}/trigger",
+  operationId: "triggerSchedule",
   summary: "Submit the schedule's job now, recorded as a manual run",
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 202: jsonContent(JobSchema, "Accepted"), ...errorResponses(401, 403, 404, 422, 429) },
+  responses: { 202: withLocation(jsonContent(JobSchema, "Accepted")), ...errorResponses(401, 403, 404, 422, 429) },
 });
 
 const runsRouteDef = createRoute({
   method: "get",
   path: "/{id}/runs",
+  operationId: "listScheduleRuns",
   summary: "List a schedule's runs with their jobs' current status, newest first; instants a rate limit or quota refused show as skipped, with the reason",
   tags,
   middleware: [requireScope("jobs:read")] as const,

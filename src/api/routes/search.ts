@@ -10,6 +10,7 @@ const COLLECTION = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/);
 const searchRouteDef = createRoute({
   method: "get",
   path: "/search",
+  operationId: "searchDocuments",
   summary: "Full-text search over indexed document chunks, best first, with highlighted snippets",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
@@ -35,6 +36,7 @@ const searchRouteDef = createRoute({
 const statsRouteDef = createRoute({
   method: "get",
   path: "/collections/{name}",
+  operationId: "getCollection",
   summary: "A collection's documents by status, chunks and bytes",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,

@@ -29,6 +29,7 @@ const PutSecretSchema = z
 const putRouteDef = createRoute({
   method: "put",
   path: "/{name}",
+  operationId: "putSecret",
   summary: "Store a secret (encrypted at rest); job input refers to it as {\"$secret\": name}",
   tags: ["secrets"],
   middleware: [requireScope("admin")] as const,
@@ -43,6 +44,7 @@ const putRouteDef = createRoute({
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listSecrets",
   summary: "List the tenant's secrets by name (names and dates only)",
   tags: ["secrets"],
   middleware: [requireScope("admin")] as const,
@@ -53,6 +55,7 @@ const listRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{name}",
+  operationId: "deleteSecret",
   summary: "Delete a secret (jobs that name it and have not run yet will fail)",
   tags: ["secrets"],
   middleware: [requireScope("admin")] as const,

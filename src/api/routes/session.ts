@@ -28,8 +28,11 @@ const SignInSchema = z.object({ apiKey: z.string().min(1).max(1_000) }).strict()
 const signInRoute = createRoute({
   method: "post",
   path: "/",
+  operationId: "createSession",
   summary: "Sign in with an API key: sets the dashboard's session cookie (HttpOnly, SameSite=Strict, 12 hours)",
   tags,
+  // The key is in the body: no credentials are needed to sign in.
+  security: [],
   request: jsonBody(SignInSchema),
   responses: { 200: jsonContent(SessionSchema, "Signed in"), ...errorResponses(400, 401, 403) },
 });
@@ -37,6 +40,7 @@ const signInRoute = createRoute({
 const currentRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getSession",
   summary: "The session the cookie holds",
   tags,
   responses: { 200: jsonContent(SessionSchema, "The session"), ...errorResponses(401) },
@@ -45,6 +49,7 @@ const currentRoute = createRoute({
 const signOutRoute = createRoute({
   method: "delete",
   path: "/",
+  operationId: "deleteSession",
   summary: "Sign out: clears the session cookie",
   tags,
   responses: { 204: { description: "Signed out" }, ...errorResponses(401, 403) },
@@ -53,6 +58,7 @@ const signOutRoute = createRoute({
 const switchRoute = createRoute({
   method: "put",
   path: "/tenant",
+  operationId: "setSessionTenant",
   summary: "Admin sessions: act as another tenant (or `admin` for the platform-wide views)",
   tags,
   request: jsonBody(z.object({ tenant: z.union([TenantName, z.literal(ADMIN_TENANT)]) }).strict()),

@@ -60,6 +60,7 @@ const TenantQuery = z.object({
 const getRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "getSettings",
   summary: "The tenant's settings, and its quotas with their use",
   tags: ["settings"],
   middleware: [requireAnyScope(["jobs:read", "reports:read"])] as const,
@@ -70,6 +71,7 @@ const getRouteDef = createRoute({
 const putRouteDef = createRoute({
   method: "put",
   path: "/",
+  operationId: "updateSettings",
   summary: "Change some of the tenant's settings; sections left out keep their values (quotas: the platform admin key only)",
   tags: ["settings"],
   middleware: [requireAnyScope(["reports:write", "admin"])] as const,

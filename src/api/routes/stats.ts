@@ -55,6 +55,7 @@ const StatsSchema = z
 const statsRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getStats",
   summary: "Counts, success rate, durations, throughput and stuck jobs: the tenant's jobs, or every tenant's for the platform's admin key",
   description:
     "Answers in the same time whatever the number of jobs: counts come from totals the clock rolls up every minute plus the jobs of the last minute or two.",
@@ -66,6 +67,7 @@ const statsRoute = createRoute({
 const historyRoute = createRoute({
   method: "get",
   path: "/history",
+  operationId: "getStatsHistory",
   summary: "Jobs completed and failed per minute over the last hour, or per hour over the last day or week, for charts",
   description:
     "Finishes per bucket: a job completing or failing, again after each retry. " +

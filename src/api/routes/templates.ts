@@ -6,7 +6,8 @@ import { ReportLimitError, ReportRenderError, renderReport } from "../../reports
 import { assertValidTemplate, findTemplate, toTemplate } from "../../reports/templates";
 import { bindVariables } from "../../reports/variables";
 import { assertRoom } from "../../quotas/check";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
+import { reportContent } from "../../schemas/report";
 import { CreateTemplateSchema, DraftPreviewSchema, PreviewSchema, TemplateSchema, UpdateTemplateSchema } from "../../schemas/template";
 import type { z } from "@hono/zod-openapi";
 import { newRouter } from "../context";
@@ -17,16 +18,18 @@ import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 const createRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createTemplate",
   summary: "Save a report template (refused with line and column if it does not parse)",
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
   request: jsonBody(CreateTemplateSchema),
-  responses: { 201: jsonContent(TemplateSchema, "Saved"), ...errorResponses(400, 401, 403, 409, 422) },
+  responses: { 201: withLocation(jsonContent(TemplateSchema, "Saved")), ...errorResponses(400, 401, 403, 409, 422) },
 });
 
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listTemplates",
   summary: "List templates, newest first",
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
@@ -39,6 +42,7 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getTemplate",
   summary: "Get a template",
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
@@ -49,6 +53,7 @@ const getRouteDef = createRoute({
 const patchRouteDef = createRoute({
   method: "patch",
   path: "/{id}",
+  operationId: "updateTemplate",
   summary: "Change a template",
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
@@ -59,6 +64,7 @@ const patchRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteTemplate",
   summary: "Delete a template (reports rendered from it keep their versions)",
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
@@ -69,12 +75,13 @@ const deleteRouteDef = createRoute({
 const previewRouteDef = createRoute({
   method: "post",
   path: "/{id}/preview",
+  operationId: "previewTemplate",
   summary: "Render a template with the given variables without storing anything",
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam, ...jsonBody(PreviewSchema) },
   responses: {
-    200: { description: "The rendered report, in the template's format" },
+    200: reportContent("The rendered report, in the template's format"),
     ...errorResponses(400, 401, 403, 404, 422),
   },
 });
@@ -82,13 +89,14 @@ const previewRouteDef = createRoute({
 const draftPreviewRouteDef = createRoute({
   method: "post",
   path: "/preview",
+  operationId: "previewTemplateDraft",
   summary: "Render a template that is not stored (an editor's unsaved draft) without storing anything",
   description: "A draft that does not parse is refused with 422 `template_syntax`, its line and column in `details`.",
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
   request: jsonBody(DraftPreviewSchema),
   responses: {
-    200: { description: "The rendered report, in the draft's format" },
+    200: reportContent("The rendered report, in the draft's format"),
     ...errorResponses(400, 401, 403, 422),
   },
 });

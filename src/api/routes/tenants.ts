@@ -14,6 +14,7 @@ const TenantListSchema = z
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listTenants",
   summary: "List every tenant with jobs or API keys, in every database (the platform's admin key only)",
   description: "A tenant key is refused with 403, whatever its scopes: tenants do not see each other.",
   tags: ["operations"],

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, rawContent, withLocation } from "../../schemas/common";
 import { CompleteMultipartSchema, PartParams, SimpleUploadQuery, StartMultipartSchema, UploadSchema, UploadedPartSchema } from "../../schemas/upload";
 import {
   MAX_SIMPLE_UPLOAD_BYTES,
@@ -32,26 +32,29 @@ const rawBody = { required: true, content: { "application/octet-stream": { schem
 const simpleRouteDef = createRoute({
   method: "post",
   path: "/",
+  operationId: "createUpload",
   summary: "Upload a file of up to 100 MiB in one request (the body is the file; Content-Type is kept)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { query: SimpleUploadQuery, body: rawBody },
-  responses: { 201: jsonContent(UploadSchema, "Stored"), ...errorResponses(400, 401, 403, 411, 413) },
+  responses: { 201: withLocation(jsonContent(UploadSchema, "Stored")), ...errorResponses(400, 401, 403, 411, 413) },
 });
 
 const startRouteDef = createRoute({
   method: "post",
   path: "/multipart",
+  operationId: "startMultipartUpload",
   summary: "Start a multipart upload for a large file",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(StartMultipartSchema),
-  responses: { 201: jsonContent(UploadSchema, "Started: upload parts, then complete"), ...errorResponses(400, 401, 403) },
+  responses: { 201: withLocation(jsonContent(UploadSchema, "Started: upload parts, then complete")), ...errorResponses(400, 401, 403) },
 });
 
 const partRouteDef = createRoute({
   method: "put",
   path: "/{id}/parts/{n}",
+  operationId: "uploadPart",
   summary: "Upload part n (at least 5 MiB, except the last)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
@@ -62,6 +65,7 @@ const partRouteDef = createRoute({
 const completeRouteDef = createRoute({
   method: "post",
   path: "/{id}/complete",
+  operationId: "completeMultipartUpload",
   summary: "Complete a multipart upload from its parts (the whole file's SHA-256 is computed)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
@@ -72,6 +76,7 @@ const completeRouteDef = createRoute({
 const listRouteDef = createRoute({
   method: "get",
   path: "/",
+  operationId: "listUploads",
   summary: "List uploads, newest first",
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
@@ -82,6 +87,7 @@ const listRouteDef = createRoute({
 const getRouteDef = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getUpload",
   summary: "Get an upload's metadata",
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
@@ -92,13 +98,14 @@ const getRouteDef = createRoute({
 const contentRouteDef = createRoute({
   method: "get",
   path: "/{id}/content",
+  operationId: "getUploadContent",
   summary: "Download an upload's bytes (Range requests supported)",
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam, headers: RangeHeader },
   responses: {
-    200: { description: "The bytes (also for a Range in another unit, with several ranges, or malformed)" },
-    206: { description: "The requested range, with its Content-Range" },
+    200: rawContent("The bytes, in the upload's content type (also for a Range in another unit, with several ranges, or malformed)", { "*/*": "binary" }),
+    206: rawContent("The requested range, with its Content-Range", { "*/*": "binary" }),
     ...errorResponses(401, 403, 404, 409, 416),
   },
 });
@@ -106,6 +113,7 @@ const contentRouteDef = createRoute({
 const deleteRouteDef = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteUpload",
   summary: "Delete an upload (aborts it if still open); 409 while documents are made from it",
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,

@@ -15,6 +15,7 @@ const SCOPE_HINTS: Record<KeyScope, string> = {
   "jobs:write": "submit and change them",
   "reports:read": "read reports and templates",
   "reports:write": "store reports, change templates",
+  "metrics:read": "scrape GET /metrics",
   admin: "every scope, keys and settings",
 };
 
