@@ -51,6 +51,21 @@ describe("CORS for browser apps on other origins", () => {
     await expectError(refused, 401, "unauthorized");
   });
 
+  it("streams the tenant's feed to the allowed origin with a key", async () => {
+    const { key } = await newTenant();
+    const controller = new AbortController();
+    const res = await exports.default.fetch(url("/events"), {
+      headers: { origin: APP, accept: "text/event-stream", authorization: `Bearer ${key}` },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe(APP);
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("event: ready")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  });
+
   it("serves a job's SSE stream to an EventSource on the allowed origin with a watch token", async () => {
     const { key } = await newTenant();
     const job = await submit(key, { type: "simulate", input: { steps: 1, stepMs: 0 } });
