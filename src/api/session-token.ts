@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ADMIN_TENANT, type Principal, SCOPES } from "../auth/principal";
+import { ADMIN_TENANT, type Principal, SCOPES, holdsPlatformKey } from "../auth/principal";
 import { adminKeys } from "../auth/configuration";
 import { sha256Hex } from "../crypto";
 import { base64Url } from "../engine/ids";
@@ -39,7 +39,7 @@ export async function sessionFor(principal: Principal, key: string, now = Date.n
     keyId: principal.keyId,
     keyHash: principal.keyHash ?? (await sha256Hex(key)),
     scopes: principal.scopes,
-    admin: principal.keyHash === undefined,
+    admin: holdsPlatformKey(principal),
     csrf: base64Url(crypto.getRandomValues(new Uint8Array(24))),
     sid: base64Url(crypto.getRandomValues(new Uint8Array(18))),
     exp: now + SESSION_TTL_MS,

@@ -9,8 +9,9 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * It is longer than 300 lines because it is the one-place schema: one commented table per block,
  * in this order:
  * - jobs and what the job store writes beside them: jobs, job_rollups, job_finishes,
- *   job_finish_hours, job_rollup_marks (the counts /stats and /queues read, src/stats/), job_tags,
- *   attempts, job_logs, job_steps, dead_letters, lanes
+ *   job_finish_hours, job_rollup_marks, job_metric_totals (the counts /stats, /queues and /metrics
+ *   read, rolled up by the clock: src/stats/), job_tags, attempts, job_logs, job_steps,
+ *   dead_letters, lanes
  * - keys and secrets: api_keys, signed_out_sessions, secrets
  * - reports: templates, reports, report_versions
  * - files and data: uploads, datasets, dataset_rows, batch_items
