@@ -57,6 +57,9 @@ export default defineConfig(async () => {
   };
   return {
     test: {
+      // Vitest's default on two cores is one file at a time; most files here wait on a dev server,
+      // a queue or a clock far more than they compute, so three at a time overlap the waiting.
+      maxWorkers: 3,
       projects: [
         {
           plugins: [workerd()],
@@ -75,6 +78,7 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["./test/e2e/conformance-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
           },
@@ -85,6 +89,7 @@ export default defineConfig(async () => {
             name: "client",
             include: ["test/client/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["./test/e2e/conformance-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
           },
@@ -95,6 +100,7 @@ export default defineConfig(async () => {
             name: "cli",
             include: ["test/cli/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["./test/e2e/conformance-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
           },

@@ -1,31 +1,25 @@
 // The cost section: what a completed job uses of each billed Cloudflare resource, from the usage
 // lines a server started with USAGE_LOG=true writes (untimed), and its price at list prices.
 import type { DevServer } from "../test/e2e/dev-server.ts";
+import { PRICES } from "../src/usage/prices.ts";
 import { fmt, sleep } from "./harness.ts";
 
+/** A line of src/usage/invocation.ts: what an invocation used, and what its usage-ledger write cost. */
 interface UsageLine {
   event: string;
+  path?: string;
   messages?: number;
   usage: Record<string, number>;
+  ledger?: { d1Queries: number; d1RowsRead: number; d1RowsWritten: number };
 }
 
 export type RunToCompletion = (server: DevServer, count: number, input: Record<string, unknown>) => Promise<unknown>;
 
-/**
- * Cloudflare's list prices beyond the Workers Paid plan's included usage, USD per million units:
- * https://developers.cloudflare.com/d1/platform/pricing/, /queues/platform/pricing/ (an operation
- * per 64 KB written, read or deleted: a message costs three), /workers/platform/pricing/,
- * /durable-objects/platform/pricing/ and /workflows/reference/pricing/ (billed as Workers
- * requests and CPU, with no price per step).
- */
-const PRICE_PER_MILLION = {
-  d1RowWritten: 1.0,
-  d1RowRead: 0.001,
-  queueOperation: 0.4,
-  workerRequest: 0.3,
-  durableObjectRequest: 0.15,
-  workflowInvocation: 0.3,
-};
+/** Cloudflare's list prices, USD per million units: the platform's own list (src/usage/prices.ts, with its sources). */
+const PRICE_PER_MILLION = PRICES.perMillion;
+
+/** The batch submits' request lines (the bench polls with other requests, which a job does not need). */
+const SUBMITS = "api_write";
 
 export function usageSince(server: DevServer, offset: number): UsageLine[] {
   return server
@@ -36,15 +30,24 @@ export function usageSince(server: DevServer, offset: number): UsageLine[] {
       const start = line.indexOf('{"event":');
       if (start < 0) return [];
       try {
-        return [JSON.parse(line.slice(start)) as UsageLine];
+        const parsed = JSON.parse(line.slice(start)) as UsageLine;
+        if (parsed.event !== "api_request") return [parsed];
+        return parsed.path === "/api/v1/jobs/batch" ? [{ ...parsed, event: SUBMITS }] : [];
       } catch {
         return [];
       }
     });
 }
 
+/** The usage lines' `key`, the usage ledger's own write included (each line's usage leaves it out). */
 const sum = (lines: UsageLine[], event: string, key: string) =>
-  lines.filter((l) => l.event === event).reduce((n, l) => n + (l.usage[key] ?? 0), 0);
+  lines
+    .filter((l) => l.event === event)
+    .reduce((n, l) => n + (l.usage[key] ?? 0) + ((l.ledger as Record<string, number> | undefined)?.[key] ?? 0), 0);
+
+/** What the usage ledger's own writes cost per job, over every kind of line. */
+const ledgerPerJob = (lines: UsageLine[], count: number, key: "d1Queries" | "d1RowsWritten") =>
+  lines.reduce((n, l) => n + (l.ledger?.[key] ?? 0), 0) / count;
 
 /** Runs `count` jobs of `input` and answers their usage lines. */
 async function measured(server: DevServer, run: RunToCompletion, count: number, input: Record<string, unknown>) {
@@ -58,16 +61,17 @@ function printSingleStep(lines: UsageLine[], count: number) {
   console.log(`## Cost per completed single-step job (${count} untagged jobs via POST /jobs/batch; ${lines.length} usage lines)`);
   const per = (event: string, key: string) => sum(lines, event, key) / count;
   for (const key of ["d1Queries", "d1RowsRead", "d1RowsWritten", "queueMessagesSent", "durableObjectCalls", "workflowsCreated"]) {
-    const [submit, run] = [per("api_write", key), per("consumer_batch", key)];
+    const [submit, run] = [per(SUBMITS, key), per("consumer_batch", key)];
     console.log(`${key.padEnd(20)} ${fmt(submit + run, 3)}  (submit ${fmt(submit, 3)}, run ${fmt(run, 3)})`);
   }
   const deliveries = lines.filter((l) => l.event === "consumer_batch").reduce((n, l) => n + (l.messages ?? 0), 0) / count;
   const invocations = lines.filter((l) => l.event === "consumer_batch").length / count;
   console.log(`queue deliveries     ${fmt(deliveries, 3)}; consumer invocations ${fmt(invocations, 4)}; workflow steps 0 (single-step jobs run in the queue consumer)`);
+  console.log(`of which the usage ledger (src/usage/): ${fmt(ledgerPerJob(lines, count, "d1RowsWritten"), 4)} rows written and ${fmt(ledgerPerJob(lines, count, "d1Queries"), 4)} queries per job (one upsert per invocation)`);
   console.log("each tag a job carries adds one row written (job_tags is WITHOUT ROWID, no other index)");
-  const written = per("api_write", "d1RowsWritten") + per("consumer_batch", "d1RowsWritten");
-  const read = per("api_write", "d1RowsRead") + per("consumer_batch", "d1RowsRead");
-  const queueOps = 3 * per("api_write", "queueMessagesSent");
+  const written = per(SUBMITS, "d1RowsWritten") + per("consumer_batch", "d1RowsWritten");
+  const read = per(SUBMITS, "d1RowsRead") + per("consumer_batch", "d1RowsRead");
+  const queueOps = per(SUBMITS, "queueOperations") + per("consumer_batch", "queueOperations");
   printPrice({ written, read, queueOps, invocations, batchRequests: 1 / 1_000 });
 }
 
@@ -91,10 +95,11 @@ function printPrice(use: { written: number; read: number; queueOps: number; invo
 }
 
 function printDurable(lines: UsageLine[], count: number, steps: number) {
-  const written = (sum(lines, "api_write", "d1RowsWritten") + sum(lines, "consumer_batch", "d1RowsWritten") + sum(lines, "workflow_run", "d1RowsWritten")) / count;
+  const written = (sum(lines, SUBMITS, "d1RowsWritten") + sum(lines, "consumer_batch", "d1RowsWritten") + sum(lines, "workflow_run", "d1RowsWritten")) / count;
   const invocations = lines.filter((l) => l.event === "workflow_run").length / count;
   const objectCalls = (sum(lines, "consumer_batch", "durableObjectCalls") + sum(lines, "workflow_run", "durableObjectCalls")) / count;
-  console.log(`durable simulate {steps:${steps}} (${steps} steps, ${steps} progress updates): ${fmt(written, 1)} D1 rows written per job, ${fmt(invocations, 1)} Workflow invocations, ${fmt(objectCalls, 1)} Durable Object calls`);
+  const stepsRun = sum(lines, "workflow_run", "workflowSteps") / count;
+  console.log(`durable simulate {steps:${steps}} (${steps} steps, ${steps} progress updates): ${fmt(written, 1)} D1 rows written per job (the usage ledger's ${fmt(ledgerPerJob(lines, count, "d1RowsWritten"), 1)} included), ${fmt(invocations, 1)} Workflow invocations, ${fmt(stepsRun, 1)} steps run, ${fmt(objectCalls, 1)} Durable Object calls`);
 }
 
 export async function reportCost(server: DevServer, run: RunToCompletion) {

@@ -1,6 +1,87 @@
 import type { ZodError } from "zod";
 
 /**
+ * Every `code` an error answer can carry, the `ErrorCode` enum of the OpenAPI document. DomainError
+ * and ApiError take only these, so a new code is listed here before anything can throw it.
+ */
+export const ERROR_CODES = [
+  // The request as sent
+  "bad_request",
+  "malformed_json",
+  "validation_failed",
+  "invalid_cursor",
+  "empty_query",
+  "empty_body",
+  "length_required",
+  "bad_length",
+  "payload_too_large",
+  "range_not_satisfiable",
+  "upgrade_required",
+  // Who is asking
+  "unauthorized",
+  "forbidden",
+  "cross_origin",
+  "csrf_failed",
+  "rate_limited",
+  // Tenant quotas (src/quotas/limits.ts)
+  "quota_schedules",
+  "quota_templates",
+  "quota_upload_bytes",
+  "quota_dataset_rows",
+  "quota_document_chunks",
+  "quota_live_jobs",
+  "quota_secrets",
+  // The thing asked for, and its state
+  "not_found",
+  "content_missing",
+  "conflict",
+  "invalid_state",
+  "name_taken",
+  "not_completed",
+  "debounce_conflict",
+  "not_uploading",
+  "upload_in_use",
+  "upload_incomplete",
+  // Input that breaks a rule of its kind
+  "invalid_job",
+  "invalid_schedule",
+  "invalid_variables",
+  "invalid_document",
+  "invalid_content",
+  "invalid_parts",
+  "invalid_archive",
+  "unknown_action",
+  "unknown_secret",
+  "template_syntax",
+  "render_failed",
+  "limit_exceeded",
+  "binary_format",
+  "diff_too_large",
+  "archive_too_large",
+  "upload_failed",
+  // Tenants' own job types (src/handlers/)
+  "invalid_handler",
+  "handler_type_taken",
+  "handler_exists",
+  "attempt_over",
+  // Webhooks (src/webhooks/)
+  "invalid_webhook",
+  // The template marketplace (src/marketplace/)
+  "display_name_required",
+  "display_name_taken",
+  "invalid_image",
+  "own_template",
+  // The deployment
+  "internal_error",
+  "not_configured",
+  "unavailable",
+  "dashboard_not_built",
+  "docs_not_built",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
  * What engine, job and domain modules throw when a request cannot be done as asked. Each carries
  * a stable machine `code` (the one clients see) and optional `details`; `src/api/errors.ts` alone
  * decides which HTTP status each kind is. The job runtime recognises them by `name`, which
@@ -10,7 +91,7 @@ export abstract class DomainError extends Error {
   abstract override readonly name: DomainErrorName;
 
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -51,6 +132,15 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/** The thing exists and the caller may see it, but not change it (another tenant's marketplace listing or review). */
+export class ForbiddenError extends DomainError {
+  override readonly name = "ForbiddenError";
+
+  constructor(message: string) {
+    super("forbidden", message);
+  }
+}
+
 /** A tenant quota refused the request: it would hold more than the quota allows. `code` names the quota. */
 export class QuotaExceededError extends DomainError {
   override readonly name = "QuotaExceededError";
@@ -78,7 +168,8 @@ export type DomainErrorName =
   | "MalformedInputError"
   | "UnauthorizedError"
   | "RateLimitedError"
-  | "QuotaExceededError";
+  | "QuotaExceededError"
+  | "ForbiddenError";
 
 /** Domain errors that no retry can cure: a job that throws one fails at once. */
 const PERMANENT: ReadonlySet<string> = new Set<DomainErrorName>([
@@ -88,6 +179,7 @@ const PERMANENT: ReadonlySet<string> = new Set<DomainErrorName>([
   "MalformedInputError",
   "UnauthorizedError",
   "QuotaExceededError",
+  "ForbiddenError",
 ]);
 
 export function isPermanentDomainError(name: string): boolean {

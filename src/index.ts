@@ -1,7 +1,8 @@
 import { createApp } from "./api/app";
 import { tick } from "./clock/tick";
-import { consumeBatch } from "./engine/consumer";
-import { metered } from "./engine/metering";
+import { consumeMetered, deliverWebhooksMetered } from "./usage/consumer";
+import { WEBHOOK_QUEUE } from "./webhooks/deliver";
+import type { DeliveryMessage } from "./webhooks/events";
 
 export { Clock } from "./durable/clock";
 export { JobEvents } from "./durable/job-events";
@@ -12,11 +13,9 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
-    if (env.USAGE_LOG !== "true") return consumeBatch(batch, env);
-    const { env: meteredEnv, usage } = metered(env);
-    await consumeBatch(batch, meteredEnv);
-    console.log(JSON.stringify({ event: "consumer_batch", queue: batch.queue, messages: batch.messages.length, usage }));
+  queue(batch, env, ctx) {
+    if (batch.queue === WEBHOOK_QUEUE) return deliverWebhooksMetered(batch as MessageBatch<DeliveryMessage>, env, ctx);
+    return consumeMetered(batch, env, ctx);
   },
   async scheduled(controller, env) {
     await tick(env, controller.scheduledTime, "cron");

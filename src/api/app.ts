@@ -1,10 +1,13 @@
 import { database } from "../db/client";
-import { metered } from "../engine/metering";
-import { bodyLimitFor, documentBodyLimits } from "./body-limits";
+import { bodyLimitFor } from "./body-limits";
 import { newRouter } from "./context";
 import { ApiError, renderError } from "./errors";
 import { limitBodies } from "./middleware/body-limit";
+import { meterRequests } from "./middleware/metering";
 import { corsForApps } from "./middleware/cors";
+import { completeDocument } from "./openapi";
+import { documentJobTypes, registerJobTypes } from "./job-types";
+import { CALLBACKS_PATH } from "../handlers/callback-token";
 import { batchItemsApi } from "./routes/batch-items";
 import { bulkApi } from "./routes/bulk";
 import { dashboardApi } from "./routes/dashboard";
@@ -13,11 +16,16 @@ import { deadLettersApi } from "./routes/dead-letters";
 import { docsApi } from "./routes/docs";
 import { documentsApi } from "./routes/documents";
 import { eventsApi } from "./routes/events";
+import { callbacksApi } from "./routes/callbacks";
 import { feedApi } from "./routes/feed";
+import { handlersApi } from "./routes/handlers";
 import { healthApi } from "./routes/health";
 import { jobsApi } from "./routes/jobs";
 import { keysApi } from "./routes/keys";
 import { maintenanceApi } from "./routes/maintenance";
+import { marketplaceApi } from "./routes/marketplace";
+import { marketplaceBrowseApi } from "./routes/marketplace-browse";
+import { marketplaceReviewsApi } from "./routes/marketplace-reviews";
 import { metricsApi } from "./routes/metrics";
 import { queuesApi } from "./routes/queues";
 import { rateLimitsApi } from "./routes/rate-limits";
@@ -25,6 +33,7 @@ import { refreshApi } from "./routes/refresh";
 import { reportsApi } from "./routes/reports";
 import { schedulesApi } from "./routes/schedules";
 import { searchApi } from "./routes/search";
+import { searchAnalyticsApi } from "./routes/search-analytics";
 import { secretsApi } from "./routes/secrets";
 import { sessionApi } from "./routes/session";
 import { settingsApi } from "./routes/settings";
@@ -32,6 +41,8 @@ import { statsApi } from "./routes/stats";
 import { templatesApi } from "./routes/templates";
 import { tenantsApi } from "./routes/tenants";
 import { uploadsApi } from "./routes/uploads";
+import { webhooksApi } from "./routes/webhooks";
+import { usageApi } from "./routes/usage";
 
 const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -52,6 +63,8 @@ const DOCUMENT = {
 /** Builds the HTTP API: one sub-app per resource, errors rendered in one place. */
 export function createApp() {
   const app = newRouter();
+  // First: everything below runs on the metered bindings, `init`'s database included.
+  app.use(meterRequests);
   app.use(async function init(c, next) {
     c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
     c.set("db", database(c.env));
@@ -67,13 +80,6 @@ export function createApp() {
   app.use("/api/v1/*", limitBodies({ limitFor: bodyLimitFor }));
   app.route("/api/v1/health", healthApi);
   app.route("/api/v1/session", sessionApi);
-  app.use("/api/v1/jobs/batch", async function meterBatchSubmits(c, next) {
-    if (c.env.USAGE_LOG !== "true") return next();
-    const { env, usage } = metered(c.env);
-    c.env = env;
-    await next();
-    console.log(JSON.stringify({ event: "api_write", path: c.req.path, status: c.res.status, usage }));
-  });
   // Each route authenticates in its own middleware (requireScope); the events route also takes
   // signed watch tokens, because browsers cannot set headers on a websocket.
   app.route("/api/v1/jobs/bulk", bulkApi);
@@ -84,10 +90,15 @@ export function createApp() {
   app.route("/api/v1/dead-letters", deadLettersApi);
   app.route("/api/v1/queues", queuesApi);
   app.route("/api/v1/stats", statsApi);
+  app.route("/api/v1/usage", usageApi);
   app.route("/api/v1/keys", keysApi);
   app.route("/api/v1/schedules", schedulesApi);
   app.route("/api/v1/templates", templatesApi);
   app.route("/api/v1/reports", reportsApi);
+  // The one place tenants share: read and written in the platform database (src/marketplace/).
+  app.route("/api/v1/marketplace", marketplaceApi);
+  app.route("/api/v1/marketplace", marketplaceReviewsApi);
+  app.route("/api/v1/marketplace", marketplaceBrowseApi);
   app.route("/api/v1/uploads", uploadsApi);
   app.route("/api/v1/datasets", datasetsApi);
   app.route("/api/v1/settings", settingsApi);
@@ -96,12 +107,17 @@ export function createApp() {
   app.route("/api/v1/rate-limits", rateLimitsApi);
   app.route("/api/v1/refresh", refreshApi);
   app.route("/api/v1/secrets", secretsApi);
+  app.route("/api/v1/handlers", handlersApi);
+  app.route(CALLBACKS_PATH, callbacksApi);
+  app.route("/api/v1/webhooks", webhooksApi);
   app.route("/api/v1/tenants", tenantsApi);
+  app.route("/api/v1/search", searchAnalyticsApi);
   app.route("/api/v1", searchApi);
   app.route("/metrics", metricsApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.get(OPENAPI_PATH, (c) => c.json(documentBodyLimits(app.getOpenAPI31Document(DOCUMENT))));
+  registerJobTypes(app.openAPIRegistry);
+  app.get(OPENAPI_PATH, (c) => c.json(completeDocument(documentJobTypes(app.getOpenAPI31Document(DOCUMENT)))));
   app.route("/docs", docsApi);
   app.route("/dashboard", dashboardApi);
   app.get("/", (c) => c.redirect("/dashboard"));

@@ -43,6 +43,11 @@ const LIMITS: Record<`${Method} ${string}`, BodyLimit> = {
   // 10 MiB of content, which base64 makes 13.3 MiB.
   "post /reports": { maxBytes: 16 * MiB, kind: "json" },
   "post /reports/import": { maxBytes: MAX_SIMPLE_UPLOAD_BYTES, kind: "stream" },
+  // A preview image of 1 MiB is 1.33 MiB in base64, beside the listing's metadata.
+  "post /marketplace/templates": { maxBytes: 2 * MiB, kind: "json" },
+  "patch /marketplace/templates/{id}": { maxBytes: 2 * MiB, kind: "json" },
+  "post /marketplace/templates/{id}/reviews": { maxBytes: 64 * KiB, kind: "json" },
+  "post /marketplace/templates/{id}/download": { maxBytes: 64 * KiB, kind: "json" },
   "post /uploads": { maxBytes: MAX_SIMPLE_UPLOAD_BYTES, kind: "stream" },
   // R2's largest part.
   "put /uploads/{id}/parts/{n}": { maxBytes: 5 * GiB, kind: "stream" },
@@ -55,6 +60,17 @@ const LIMITS: Record<`${Method} ${string}`, BodyLimit> = {
   "put /rate-limits/{action}": { maxBytes: 64 * KiB, kind: "json" },
   "put /settings": { maxBytes: 64 * KiB, kind: "json" },
   "put /secrets/{name}": { maxBytes: 64 * KiB, kind: "json" },
+  // An input schema is at most 64 KiB as JSON.
+  "post /handlers": { maxBytes: 256 * KiB, kind: "json" },
+  "patch /handlers/{type}": { maxBytes: 256 * KiB, kind: "json" },
+  "post /callbacks/{tenant}/{jobId}/{token}/progress": { maxBytes: 256 * KiB, kind: "json" },
+  // A result is at most 1.5 MiB as JSON.
+  "post /callbacks/{tenant}/{jobId}/{token}/complete": { maxBytes: 2 * MiB, kind: "json" },
+  "post /callbacks/{tenant}/{jobId}/{token}/fail": { maxBytes: 64 * KiB, kind: "json" },
+  "post /webhooks": { maxBytes: 64 * KiB, kind: "json" },
+  "patch /webhooks/{id}": { maxBytes: 64 * KiB, kind: "json" },
+  // 100 queries of 200 characters, up to 6 bytes each once JSON-escaped.
+  "post /search/cluster": { maxBytes: 128 * KiB, kind: "json" },
 };
 
 /** Any other request with a body: routes that take none ignore it, and new routes are bounded from the start. */

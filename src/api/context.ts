@@ -9,6 +9,8 @@ export type AppEnv = {
     requestId: string;
     db: Database;
     principal: Principal;
+    /** The tenant whose database the request works on (set with it): the usage ledger bills it its usage. */
+    tenant: string;
   };
 };
 

@@ -2,7 +2,7 @@ import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { DomainError, type DomainErrorName, RateLimitedError, zodDetails } from "../errors";
+import { DomainError, type DomainErrorName, type ErrorCode, RateLimitedError, zodDetails } from "../errors";
 
 /**
  * The error type routes throw for what only HTTP knows (a missing header, a scope, a range);
@@ -11,7 +11,7 @@ import { DomainError, type DomainErrorName, RateLimitedError, zodDetails } from 
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
     readonly headers?: Record<string, string>,
@@ -32,6 +32,7 @@ const DOMAIN_STATUS = {
   UnauthorizedError: 401,
   RateLimitedError: 429,
   QuotaExceededError: 403,
+  ForbiddenError: 403,
 } as const satisfies Record<DomainErrorName, ContentfulStatusCode>;
 
 function fromDomainError(err: DomainError): ApiError {

@@ -5,6 +5,7 @@ import { registerAdmin } from "./commands/admin";
 import { registerFiles } from "./commands/files";
 import { registerJobs } from "./commands/jobs";
 import { registerLogin } from "./commands/login";
+import { registerUsage } from "./commands/usage";
 import { EXIT, reportError } from "./output";
 
 declare const EDGE_JOBS_VERSION: string;
@@ -25,6 +26,7 @@ function program(json: boolean): Command {
   registerJobs(root);
   registerAdmin(root);
   registerFiles(root);
+  registerUsage(root);
   return root;
 }
 

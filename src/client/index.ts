@@ -1,12 +1,17 @@
 // The `edge-jobs/client` entry point (its EdgeJobs class): a typed client of the Edge Jobs API for Node 18+,
 // browsers and Workers. It uses only fetch (SSE read from a streaming fetch), TextDecoder and
-// web streams, and imports nothing of the worker but types (test/static/layering.test.ts).
+// web streams (and Web Crypto for `verifySignature`), and imports nothing of the worker but types and
+// the signature module it shares with it (test/static/layering.test.ts).
 import { type ClientOptions, Http } from "./http";
+import { Handlers } from "./handlers";
+import { Marketplace } from "./marketplace";
 import { Jobs } from "./jobs";
-import { Bulk, DeadLetters, Datasets, Documents, Keys, Queues, Reports, Schedules, Settings, Templates } from "./resources";
+import { Bulk, DeadLetters, Datasets, Documents, Keys, Queues, Reports, Schedules, Settings, Templates, UsageLedger } from "./resources";
 import { resumable } from "./sse";
 import type { FeedEvent } from "./types";
 import { Uploads } from "./uploads";
+import { Webhooks } from "./webhooks";
+import { SearchAnalytics } from "./search-analytics";
 
 export class EdgeJobs {
   readonly jobs: Jobs;
@@ -21,6 +26,11 @@ export class EdgeJobs {
   readonly settings: Settings;
   readonly queues: Queues;
   readonly bulk: Bulk;
+  readonly usage: UsageLedger;
+  readonly handlers: Handlers;
+  readonly marketplace: Marketplace;
+  readonly webhooks: Webhooks;
+  readonly searchAnalytics: SearchAnalytics;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
@@ -37,6 +47,11 @@ export class EdgeJobs {
     this.settings = new Settings(this.http);
     this.queues = new Queues(this.http);
     this.bulk = new Bulk(this.http);
+    this.usage = new UsageLedger(this.http);
+    this.handlers = new Handlers(this.http);
+    this.marketplace = new Marketplace(this.http);
+    this.webhooks = new Webhooks(this.http);
+    this.searchAnalytics = new SearchAnalytics(this.http);
   }
 
   /**
@@ -55,8 +70,11 @@ export class EdgeJobs {
 }
 
 export { EdgeJobsError } from "./errors";
+export { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, type VerifyOptions, verifySignature } from "../handlers/signature";
 export type { ClientOptions, RetryOptions } from "./http";
 export { isFinalEvent, type WatchOptions } from "./jobs";
 export { MIN_PART_BYTES, type UploadOptions } from "./uploads";
 export type { Lane } from "./resources";
 export type * from "./types";
+export type * from "./marketplace";
+export type * from "./search-analytics";

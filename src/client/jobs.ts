@@ -1,7 +1,9 @@
 import { EdgeJobsError } from "./errors";
 import { type Http, paginate, segment } from "./http";
 import { resumable } from "./sse";
-import type { Attempts, BatchJob, BatchResult, Job, JobEvent, JobFilters, JobInputs, JobLogs, JobStatus, SubmitOptions } from "./types";
+import type { Attempts, BatchJob, BatchResult, Job, JobEvent, JobFilters, JobInputs, JobLogs, JobRef, JobResult, JobStatus, SubmitOptions } from "./types";
+
+const idOf = (job: JobRef) => (typeof job === "string" ? job : job.id);
 
 const FINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -21,7 +23,7 @@ export class Jobs {
   constructor(private readonly http: Http) {}
 
   /** Submits one job; the input is typed by its job type. Answers the job (a repeated idempotency key answers the existing one). */
-  submit<T extends keyof JobInputs>(type: T, input: JobInputs[T], options?: SubmitOptions): Promise<Job>;
+  submit<T extends keyof JobInputs>(type: T, input: JobInputs[T], options?: SubmitOptions): Promise<Job<T>>;
   submit(type: string, input: unknown, options?: SubmitOptions): Promise<Job>;
   submit(type: string, input: unknown, options: SubmitOptions = {}): Promise<Job> {
     return this.http.json<Job>("POST", "/jobs", { json: { ...options, type, input } });
@@ -32,8 +34,9 @@ export class Jobs {
     return this.http.json<BatchResult>("POST", "/jobs/batch", { json: { jobs } });
   }
 
-  get(id: string): Promise<Job> {
-    return this.http.json<Job>("GET", `/jobs/${segment(id)}`);
+  /** Passed the job itself (say, as submitted) rather than its id, answers it typed by its type. */
+  get<T extends string>(job: JobRef<T>): Promise<Job<T>> {
+    return this.http.json<Job<T>>("GET", `/jobs/${segment(idOf(job))}`);
   }
 
   /** Every job matching the filters, newest first, across all pages (`limit` is the page size). */
@@ -49,9 +52,9 @@ export class Jobs {
     return this.http.json<Job>("POST", `/jobs/${segment(id)}/retry`);
   }
 
-  /** The job's result (the route's JSON answer). */
-  result<R = unknown>(id: string): Promise<R> {
-    return this.http.json<R>("GET", `/jobs/${segment(id)}/result`);
+  /** A completed job's result (409 `not_completed` before), typed by the job's type when given the job. */
+  result<T extends string>(job: JobRef<T>): Promise<JobResult<T>> {
+    return this.http.json<JobResult<T>>("GET", `/jobs/${segment(idOf(job))}/result`);
   }
 
   attempts(id: string): Promise<Attempts> {
@@ -71,17 +74,18 @@ export class Jobs {
   }
 
   /** Resolves with the finished job (completed, failed or cancelled), watching it rather than polling. */
-  async wait(id: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Job> {
+  async wait<T extends string>(job: JobRef<T>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Job<T>> {
+    const id = idOf(job);
     const controller = new AbortController();
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeoutError(id, options.timeoutMs!)), options.timeoutMs);
     const onAbort = () => controller.abort(options.signal!.reason);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       for await (const event of this.watch(id, { signal: controller.signal })) {
-        if (isFinalEvent(event)) return await this.get(id);
+        if (isFinalEvent(event)) return await this.get(job);
       }
       // The stream ended without a final event only when a resume answered 204: the job is finished.
-      return await this.get(id);
+      return await this.get(job);
     } catch (error) {
       throw controller.signal.aborted ? controller.signal.reason : error;
     } finally {

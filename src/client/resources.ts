@@ -1,25 +1,38 @@
-// Thin typed wrappers over the remaining routes, one class per resource. Item shapes come from
-// src/schemas; routes whose schemas live inside src/api answer `JsonObject` (see types.ts).
+// Thin typed wrappers over the remaining routes, one class per resource. Every shape comes from
+// src/schemas (see types.ts).
 import { type Http, type Query, paginate, segment } from "./http";
 import type {
+  ApiKey,
+  Collection,
+  CreateApiKey,
+  CreatedApiKey,
   CreateSchedule,
   CreateTemplate,
+  Dataset,
+  DatasetRow,
+  DeadLetter,
+  DocumentRecord,
   DraftPreview,
   Job,
   JobInputs,
-  JsonObject,
   PreviewSchedule,
+  RegisterDocument,
   Report,
   ReportVersion,
   Schedule,
   SchedulePreview,
   ScheduleRun,
+  SearchResult,
+  SettingsUpdate,
   StoreReport,
   StoredVersion,
   Template,
   TemplatePreview,
+  TenantSettings,
   UpdateSchedule,
   UpdateTemplate,
+  Usage,
+  UsageOptions,
 } from "./types";
 
 type PageOptions = { limit?: number };
@@ -61,7 +74,7 @@ export class Schedules {
 
 export class DeadLetters {
   constructor(private readonly http: Http) {}
-  list(options: PageOptions & { type?: string } = {}): AsyncGenerator<JsonObject, void, undefined> {
+  list(options: PageOptions & { type?: string } = {}): AsyncGenerator<DeadLetter, void, undefined> {
     return paginate(this.http, "/dead-letters", options);
   }
   replay(id: string): Promise<Job> {
@@ -142,13 +155,13 @@ export class Reports {
 /** A resource reached by name with a JSON list, get and delete (datasets). */
 export class Datasets {
   constructor(private readonly http: Http) {}
-  list(options: PageOptions = {}): AsyncGenerator<JsonObject, void, undefined> {
+  list(options: PageOptions = {}): AsyncGenerator<Dataset, void, undefined> {
     return paginate(this.http, "/datasets", options);
   }
-  get(name: string): Promise<JsonObject> {
+  get(name: string): Promise<Dataset> {
     return this.http.json("GET", `/datasets/${segment(name)}`);
   }
-  rows(name: string, options: PageOptions = {}): AsyncGenerator<JsonObject, void, undefined> {
+  rows(name: string, options: PageOptions = {}): AsyncGenerator<DatasetRow, void, undefined> {
     return paginate(this.http, `/datasets/${segment(name)}/rows`, options);
   }
   delete(name: string): Promise<void> {
@@ -158,17 +171,17 @@ export class Datasets {
 
 export class Documents {
   constructor(private readonly http: Http) {}
-  register(body: JsonObject): Promise<JsonObject> {
+  register(body: RegisterDocument): Promise<DocumentRecord> {
     return this.http.json("POST", "/documents", { json: body });
   }
-  registerBatch(documents: JsonObject[]): Promise<{ items: JsonObject[] }> {
+  registerBatch(documents: RegisterDocument[]): Promise<{ items: DocumentRecord[] }> {
     return this.http.json("POST", "/documents/batch", { json: { documents } });
   }
   /** `meta.<field>` keys filter by metadata. */
-  list(filters: Query = {}): AsyncGenerator<JsonObject, void, undefined> {
+  list(filters: Query = {}): AsyncGenerator<DocumentRecord, void, undefined> {
     return paginate(this.http, "/documents", filters);
   }
-  get(id: string): Promise<JsonObject> {
+  get(id: string): Promise<DocumentRecord> {
     return this.http.json("GET", `/documents/${segment(id)}`);
   }
   delete(id: string): Promise<void> {
@@ -178,10 +191,10 @@ export class Documents {
     return this.http.json("POST", "/documents/batch-delete", { json: { ids } });
   }
   /** Full-text search over indexed chunks, best first. */
-  search(q: string, options: { collection?: string; limit?: number } = {}): Promise<JsonObject> {
+  search(q: string, options: { collection?: string; limit?: number } = {}): Promise<SearchResult> {
     return this.http.json("GET", "/search", { query: { q, ...options } });
   }
-  collection(name: string): Promise<JsonObject> {
+  collection(name: string): Promise<Collection> {
     return this.http.json("GET", `/collections/${segment(name)}`);
   }
 }
@@ -189,23 +202,23 @@ export class Documents {
 export class Keys {
   constructor(private readonly http: Http) {}
   /** The answer carries the key itself, once. */
-  create(body: { name: string; tenant?: string; scopes?: string[] } & JsonObject): Promise<JsonObject & { key: string }> {
+  create(body: CreateApiKey): Promise<CreatedApiKey> {
     return this.http.json("POST", "/keys", { json: body });
   }
-  list(options: { tenant?: string; includeRevoked?: boolean } = {}): Promise<{ items: JsonObject[] }> {
+  list(options: { tenant?: string; includeRevoked?: boolean } = {}): Promise<{ items: ApiKey[] }> {
     return this.http.json("GET", "/keys", { query: options });
   }
-  revoke(id: string): Promise<JsonObject> {
+  revoke(id: string): Promise<ApiKey> {
     return this.http.json("DELETE", `/keys/${segment(id)}`);
   }
 }
 
 export class Settings {
   constructor(private readonly http: Http) {}
-  get(options: { tenant?: string } = {}): Promise<JsonObject> {
+  get(options: { tenant?: string } = {}): Promise<TenantSettings> {
     return this.http.json("GET", "/settings", { query: options });
   }
-  update(body: JsonObject, options: { tenant?: string } = {}): Promise<JsonObject> {
+  update(body: SettingsUpdate, options: { tenant?: string } = {}): Promise<TenantSettings> {
     return this.http.json("PUT", "/settings", { query: options, json: body });
   }
 }
@@ -236,5 +249,14 @@ export class Bulk {
   /** How many jobs the action would change now; changes nothing. */
   count(body: JobInputs["jobs.bulk"]): Promise<{ action: string; matched: number }> {
     return this.http.json("POST", "/jobs/bulk", { query: { dryRun: true }, json: body });
+  }
+}
+
+/** GET /usage: what the platform used for the tenant per day, and its cost at list prices. */
+export class UsageLedger {
+  constructor(private readonly http: Http) {}
+  /** Days as YYYY-MM-DD (UTC, inclusive); by default the last 30. `tenant`: the platform's admin key only. */
+  get(options: UsageOptions = {}): Promise<Usage> {
+    return this.http.json("GET", "/usage", { query: options });
   }
 }

@@ -1,26 +1,32 @@
 // Every shape here is the server's own: `z.infer` / `z.input` of its zod schemas (src/schemas/, and each
 // job type's input schema in src/jobs/), imported as types only, so nothing of the worker is bundled.
 import type { z } from "zod";
-import type { batch } from "../jobs/batch";
-import type { bulkImport } from "../jobs/bulk-import";
-import type { documentIngest } from "../jobs/document-ingest";
-import type { exportJob } from "../jobs/export";
-import type { httpRequest } from "../jobs/http-request";
-import type { jobsBulk } from "../jobs/jobs-bulk";
-import type { reportGenerate } from "../jobs/report-generate";
-import type { simulate } from "../jobs/simulate";
 import type { ErrorSchema } from "../schemas/common";
+import type { DatasetRowSchema, DatasetSchema } from "../schemas/dataset";
+import type { DeadLetterSchema } from "../schemas/dead-letter";
+import type { CollectionSchema, DocumentSchema, RegisterDocumentSchema } from "../schemas/document";
+import type {
+  CreateWebhookSchema,
+  CreatedWebhookSchema,
+  DeliveryDetailSchema,
+  DeliverySchema,
+  UpdateWebhookSchema,
+  WebhookSchema,
+  WebhookSecretSchema,
+} from "../schemas/webhook";
+import type { CreateHandlerSchema, CreatedHandlerSchema, HandlerSchema, HandlerSecretSchema, UpdateHandlerSchema } from "../schemas/handler";
+import type { FeedEventSchema, JobEventSchema } from "../schemas/events";
 import type {
   AttemptListSchema,
   BatchResultSchema,
   ErrorInfoSchema,
   JobLogListSchema,
-  JobSchema,
   JobStatusSchema,
   ListJobsQuery,
   ProgressSchema,
   SubmitJobSchema,
 } from "../schemas/job";
+import type { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema } from "../schemas/key";
 import type { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema } from "../schemas/report";
 import type {
   CreateScheduleSchema,
@@ -31,27 +37,14 @@ import type {
   UpdateScheduleSchema,
 } from "../schemas/schedule";
 import type { CreateTemplateSchema, DraftPreviewSchema, PreviewSchema, TemplateSchema, UpdateTemplateSchema } from "../schemas/template";
+import type { SearchResultSchema } from "../schemas/search";
+import type { SettingsSchema, SettingsUpdateSchema } from "../schemas/settings";
 import type { UploadSchema, UploadedPartSchema } from "../schemas/upload";
+import type { UsageQuery, UsageSchema } from "../schemas/usage";
+import type { JobInputs, JobType } from "./job-types";
 
-type InputOf<D extends { input: z.ZodType }> = z.input<D["input"]>;
+export type { Job, JobInputs, JobRef, JobResult, JobResults, JobType } from "./job-types";
 
-/**
- * The built-in job types and the input each accepts. The keys are the definitions' `type` strings
- * (`defineJob` widens them to `string`, so they are named here; test/client checks them against src/jobs).
- */
-export interface JobInputs {
-  simulate: InputOf<typeof simulate>;
-  "http.request": InputOf<typeof httpRequest>;
-  "report.generate": InputOf<typeof reportGenerate>;
-  "bulk.import": InputOf<typeof bulkImport>;
-  export: InputOf<typeof exportJob>;
-  batch: InputOf<typeof batch>;
-  "document.ingest": InputOf<typeof documentIngest>;
-  "jobs.bulk": InputOf<typeof jobsBulk>;
-}
-export type JobType = keyof JobInputs;
-
-export type Job = z.infer<typeof JobSchema>;
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 export type JobError = z.infer<typeof ErrorInfoSchema>;
 export type Progress = z.infer<typeof ProgressSchema>;
@@ -88,28 +81,47 @@ export type StoredVersion = z.infer<typeof StoredVersionSchema>;
 export type Upload = z.infer<typeof UploadSchema>;
 export type UploadedPart = z.infer<typeof UploadedPartSchema>;
 
-/**
- * A page of any list route (`listOf` in src/schemas/common.ts). Routes whose item schema is
- * declared inside src/api (datasets, documents, dead letters, keys, settings, search) are typed
- * `JsonObject` until those schemas move to src/schemas, which the client may import.
- */
+export type Dataset = z.infer<typeof DatasetSchema>;
+export type DatasetRow = z.infer<typeof DatasetRowSchema>;
+/** A document of a collection (`DocumentRecord`, as `Document` is the DOM's). */
+export type DocumentRecord = z.infer<typeof DocumentSchema>;
+export type RegisterDocument = z.input<typeof RegisterDocumentSchema>;
+export type Collection = z.infer<typeof CollectionSchema>;
+export type SearchResult = z.infer<typeof SearchResultSchema>;
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export type CreateApiKey = z.input<typeof CreateApiKeySchema>;
+export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
+export type TenantSettings = z.infer<typeof SettingsSchema>;
+export type SettingsUpdate = z.input<typeof SettingsUpdateSchema>;
+
+/** A page of any list route (`listOf` in src/schemas/common.ts). */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 export type JsonObject = Record<string, unknown>;
 
-/**
- * A job's event stream (GET /jobs/{id}/events): the server declares it with TypeScript types in
- * src/engine, not a schema, so it is composed here from the schemas' parts.
- */
-export type JobEvent =
-  | { type: "snapshot"; seq: number; job: Job }
-  | ({ type: "progress"; seq: number; at: string; attempt: number } & Progress)
-  | { type: "status"; seq: number; at: string; status: JobStatus; attempt: number; error?: JobError | null };
+/** A message of a job's event stream (GET /jobs/{id}/events). */
+export type JobEvent = z.infer<typeof JobEventSchema>;
 
-/** The tenant feed (GET /events): `reset` means "refetch what you show". */
-export type FeedEvent =
-  | { type: "job"; seq: number; at: string; job: Pick<Job, "id" | "type" | "status" | "priority"> & { attempt: number } }
-  | { type: "progress"; seq: number; at: string; job: { id: string } & Progress }
-  | { type: "reset"; seq: number };
+/** A message of the tenant feed (GET /events): `reset` means "refetch what you show". */
+export type FeedEvent = z.infer<typeof FeedEventSchema>;
+
+export type CreateHandler = z.input<typeof CreateHandlerSchema>;
+export type UpdateHandler = z.input<typeof UpdateHandlerSchema>;
+export type Handler = z.infer<typeof HandlerSchema>;
+export type CreatedHandler = z.infer<typeof CreatedHandlerSchema>;
+export type HandlerSecret = z.infer<typeof HandlerSecretSchema>;
+
+export type CreateWebhook = z.input<typeof CreateWebhookSchema>;
+export type UpdateWebhook = z.input<typeof UpdateWebhookSchema>;
+export type Webhook = z.infer<typeof WebhookSchema>;
+export type CreatedWebhook = z.infer<typeof CreatedWebhookSchema>;
+export type WebhookSecret = z.infer<typeof WebhookSecretSchema>;
+export type WebhookDelivery = z.infer<typeof DeliverySchema>;
+export type WebhookDeliveryDetail = z.infer<typeof DeliveryDetailSchema>;
+
+/** GET /usage: per-day usage, its total and the prices it was costed at. */
+export type Usage = z.infer<typeof UsageSchema>;
+export type UsageOptions = z.input<typeof UsageQuery>;

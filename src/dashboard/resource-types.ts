@@ -1,10 +1,13 @@
 // What the resource pages (schedules, reports, templates, documents, keys, settings) read from the
-// API. Schedules, reports and templates are the worker's own zod schemas (types only);
-// uploads, documents, search, keys, settings and rate limits are declared in files the browser
-// cannot import, so they are typed here as those routes answer them.
+// API. Schedules, reports, templates, documents, search and keys are the worker's own zod schemas
+// (types only); uploads, settings and rate limits are declared in files the browser cannot import,
+// so they are typed here as those routes answer them.
 import type { z } from "@hono/zod-openapi";
 import type { ReportSchema, ReportVersionSchema, StoredVersionSchema } from "../schemas/report";
 import type { Schedule, ScheduleJob, ScheduleRunSchema, SchedulePreviewSchema } from "../schemas/schedule";
+import type { DocumentSchema } from "../schemas/document";
+import type { ApiKeySchema, CreatedApiKeySchema } from "../schemas/key";
+import type { SearchHit, SearchResult } from "../schemas/search";
 import type { ReportFormatSchema, TemplateSchema } from "../schemas/template";
 
 export type { Schedule, ScheduleJob };
@@ -25,7 +28,9 @@ export type ReportVersion = z.infer<typeof ReportVersionSchema>;
 export type StoredVersion = z.infer<typeof StoredVersionSchema>;
 export type ReportWithLatest = Report & { latest: ReportVersion | null };
 export type ReportFormat = z.infer<typeof ReportFormatSchema>;
-export const REPORT_FORMATS: readonly ReportFormat[] = ["markdown", "html", "json", "text", "csv", "pdf"];
+export const REPORT_FORMATS: readonly ReportFormat[] = ["markdown", "html", "json", "text", "csv", "pdf", "docx"];
+/** Formats whose versions are files to download rather than text to show. */
+export const isBinaryFormat = (format: string) => format === "pdf" || format === "docx";
 
 export type Template = z.infer<typeof TemplateSchema>;
 export type TemplateVariable = Template["variables"][number];
@@ -44,52 +49,15 @@ export interface Upload {
 
 export const DOCUMENT_STATUSES = ["pending", "extracting", "chunking", "indexing", "completed", "failed"] as const;
 
-export interface DocumentItem {
-  id: string;
-  collection: string;
-  name: string;
-  uploadId: string;
-  contentType: string;
-  size: number;
-  status: (typeof DOCUMENT_STATUSES)[number];
-  metadata: Record<string, unknown>;
-  chunks: number;
-  textLength: number | null;
-  error: string | null;
-  jobId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type DocumentItem = z.infer<typeof DocumentSchema>;
 
-export interface SearchHit {
-  documentId: string;
-  documentName: string;
-  collection: string;
-  chunk: number;
-  score: number;
-  /** The chunk's text around the match, the matched words between `<mark>` and `</mark>`. */
-  snippet: string;
-}
-
-export interface SearchResult {
-  query: string;
-  items: SearchHit[];
-}
+export type { SearchHit, SearchResult };
 
 export const KEY_SCOPES = ["jobs:read", "jobs:write", "reports:read", "reports:write", "metrics:read", "admin"] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  tenant: string;
-  scopes: KeyScope[];
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export type CreatedKey = ApiKey & { key: string };
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export type CreatedKey = z.infer<typeof CreatedApiKeySchema>;
 
 export const QUOTA_LABELS = {
   schedules: "Schedules",

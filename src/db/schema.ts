@@ -18,6 +18,15 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
  * - tenants and time: tenant_settings, tenant_feeds, housekeeping, clock, schedules, schedule_runs,
  *   rate_limit_rules, rate_limit_hits
  * - documents: documents, document_chunks (with their FTS5 index, in the migrations)
+ * - usage: usage_days (the per-tenant ledger, src/usage/)
+ * - tenants' own job types: job_handlers, handler_waits
+ * - webhooks: webhooks, webhook_deliveries
+ * - the template marketplace, in the platform database only: marketplace_authors, marketplace_templates
+ *   (with its FTS5 index and counting triggers, in the migrations), marketplace_versions,
+ *   marketplace_template_tags, marketplace_reviews, marketplace_downloads
+ * - search analytics (src/search-analytics/): search_log, search_queries, search_query_days,
+ *   search_days, search_history_clears, search_marks, search_vocabulary,
+ *   search_vocabulary_documents, search_vocabulary_removals (with its trigger, in the migrations)
  */
 export const jobs = sqliteTable(
   "jobs",
@@ -116,6 +125,8 @@ export const jobFinishes = sqliteTable(
     minute: integer("minute").notNull(),
     completed: integer("completed").notNull().default(0),
     failed: integer("failed").notNull().default(0),
+    /** Cancellations, for the usage ledger (the stats count completed and failed only). */
+    cancelled: integer("cancelled").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.minute] })],
 );
@@ -132,6 +143,7 @@ export const jobFinishHours = sqliteTable(
     hour: integer("hour").notNull(),
     completed: integer("completed").notNull().default(0),
     failed: integer("failed").notNull().default(0),
+    cancelled: integer("cancelled").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.hour] })],
 );
@@ -142,8 +154,8 @@ export const jobRollupMarks = sqliteTable("job_rollup_marks", {
   watermark: text("watermark").notNull(),
   /** When the clock last moved the watermark. */
   rolledAt: integer("rolled_at"),
-  /** Every job that finished (completed or failed) before this time is in `job_metric_totals` (src/stats/totals.ts). */
-  finishedBefore: integer("finished_before"),
+  /** The hour the clock last snapshotted this database's stored bytes into `usage_days` (src/usage/storage.ts). */
+  storedAt: integer("stored_at"),
 });
 
 /**
@@ -308,7 +320,7 @@ export const templates = sqliteTable(
     tenant: text("tenant").notNull(),
     name: text("name").notNull(),
     description: text("description"),
-    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf"] }).notNull(),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf", "docx"] }).notNull(),
     /** JSON array of declared variables: name, type, required, default, description. */
     variables: text("variables").notNull(),
     body: text("body").notNull(),
@@ -342,7 +354,7 @@ export const reportVersions = sqliteTable(
     reportId: text("report_id").notNull(),
     version: integer("version").notNull(),
     tenant: text("tenant").notNull(),
-    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf"] }).notNull(),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf", "docx"] }).notNull(),
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),
     templateId: text("template_id"),
@@ -441,6 +453,10 @@ export const tenantSettings = sqliteTable("tenant_settings", {
   concurrencyLimit: integer("concurrency_limit"),
   /** JSON object of quota overrides set by the platform admin (keys as in `src/quotas/`); null means the defaults. */
   quotas: text("quotas"),
+  /** Whether GET /search is recorded for search analytics (src/search-analytics/); null means on. */
+  searchAnalytics: integer("search_analytics", { mode: "boolean" }),
+  /** Days the search log and its aggregates are kept; null means the platform default. */
+  searchRetentionDays: integer("search_retention_days"),
   updatedAt: integer("updated_at").notNull(),
 });
 
@@ -596,3 +612,371 @@ export const documentChunks = sqliteTable(
   },
   (t) => [uniqueIndex("document_chunks_doc_seq").on(t.documentId, t.seq)],
 );
+
+/**
+ * Job types a tenant serves from its own HTTPS endpoint (src/handlers/). The signing secret is
+ * sealed like a tenant secret (AES-GCM under SECRETS_KEY, bound to tenant and `handler:<type>`);
+ * after a rotation the previous one still signs, beside the new, until `previousUntil`. A handler's
+ * rate limit is the tenant's own rule for its type in `rate_limit_rules`.
+ */
+export const jobHandlers = sqliteTable(
+  "job_handlers",
+  {
+    tenant: text("tenant").notNull(),
+    type: text("type").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON Schema (as JSON text) the input is validated against at submit; null: any JSON object. */
+    inputSchema: text("input_schema"),
+    maxAttempts: integer("max_attempts").notNull(),
+    /** JSON of the retry backoff (src/engine/retry.ts). */
+    backoff: text("backoff").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    concurrencyLimit: integer("concurrency_limit"),
+    /** Where the callback URLs handed to the handler point: the origin the handler was registered at. */
+    callbackBase: text("callback_base").notNull(),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    secretIv: text("secret_iv").notNull(),
+    previousCiphertext: text("previous_ciphertext"),
+    previousIv: text("previous_iv"),
+    previousUntil: integer("previous_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.type] })],
+);
+
+/**
+ * Handler attempts answered 202: the job stays running under its claim until the handler calls
+ * back, or until `deadline` (the attempt's time limit), when the sweeper times the attempt out.
+ */
+export const handlerWaits = sqliteTable(
+  "handler_waits",
+  {
+    jobId: text("job_id").primaryKey(),
+    claimToken: text("claim_token").notNull(),
+    deadline: integer("deadline").notNull(),
+  },
+  (t) => [index("handler_waits_deadline").on(t.deadline)],
+);
+
+/**
+ * The usage ledger (src/usage/, migration 0024): what the platform used for a tenant on a UTC day
+ * (`day`: ms of its midnight). Invocations add their metered counts; the clock adds stored bytes
+ * (the day's peak of hourly snapshots) and job counts from its roll-ups. WITHOUT ROWID.
+ */
+export const usageDays = sqliteTable(
+  "usage_days",
+  {
+    tenant: text("tenant").notNull(),
+    day: integer("day").notNull(),
+    /** Worker invocations: API requests, queue consumer batches (split by their jobs), Workflow runs, clock ticks. */
+    requests: integer("requests").notNull().default(0),
+    d1Queries: integer("d1_queries").notNull().default(0),
+    d1RowsRead: integer("d1_rows_read").notNull().default(0),
+    d1RowsWritten: integer("d1_rows_written").notNull().default(0),
+    durableObjectRequests: integer("do_requests").notNull().default(0),
+    workflowSteps: integer("workflow_steps").notNull().default(0),
+    queueOperations: integer("queue_operations").notNull().default(0),
+    r2BytesStored: integer("r2_bytes_stored").notNull().default(0),
+    jobsSubmitted: integer("jobs_submitted").notNull().default(0),
+    jobsCompleted: integer("jobs_completed").notNull().default(0),
+    jobsFailed: integer("jobs_failed").notNull().default(0),
+    jobsCancelled: integer("jobs_cancelled").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.day] })],
+);
+
+/**
+ * A tenant's subscriptions of a URL to job events (src/webhooks/). The signing secret is sealed as
+ * a handler's is (src/secrets/signing-secrets.ts). `failures` counts deliveries in a row that used
+ * up their attempts; at `pauseAfter` the webhook is paused, with the reason.
+ */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON array of the event names delivered. */
+    events: text("events").notNull(),
+    /** JSON arrays: only jobs of these types, or carrying one of these tags; null: any. */
+    types: text("types"),
+    tags: text("tags"),
+    status: text("status", { enum: ["active", "paused"] }).notNull(),
+    pausedReason: text("paused_reason"),
+    failures: integer("failures").notNull().default(0),
+    pauseAfter: integer("pause_after").notNull(),
+    maxAttempts: integer("max_attempts").notNull(),
+    /** JSON of the retry backoff (src/engine/retry.ts). */
+    backoff: text("backoff").notNull(),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    secretIv: text("secret_iv").notNull(),
+    previousCiphertext: text("previous_ciphertext"),
+    previousIv: text("previous_iv"),
+    previousUntil: integer("previous_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhooks_tenant_status").on(t.tenant, t.status)],
+);
+
+/** Each event sent (or to send) to a webhook, and how its attempts went. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    tenant: text("tenant").notNull(),
+    event: text("event").notNull(),
+    jobId: text("job_id"),
+    /** JSON of the event's data (the job as it was when the event happened). */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "retrying", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+    durationMs: integer("duration_ms"),
+    createdAt: integer("created_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_webhook_id").on(t.webhookId, t.id),
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The template marketplace (src/marketplace/, migration 0025). Unlike everything above, these
+// tables are read and written only in the platform database (`platformDatabase`): the marketplace
+// is the one place tenants share. Publishing copies a template's content here (a version); a
+// download copies a version into the downloader's own shard.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A tenant's public name (`PUT /settings {"marketplace":{"displayName"}}`), the `author` of what it
+ * publishes and reviews. Unique across tenants by `nameKey` (NFKC, lower case, spaces collapsed), so
+ * no tenant can pass itself off as another; the tenant's own name is never shown.
+ */
+export const marketplaceAuthors = sqliteTable(
+  "marketplace_authors",
+  {
+    tenant: text("tenant").primaryKey(),
+    displayName: text("display_name").notNull(),
+    nameKey: text("name_key").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("marketplace_authors_name_key").on(t.nameKey)],
+);
+
+/**
+ * A published template: its listing (metadata, counters) and the number of its latest version.
+ * `seq` is the rowid that `marketplace_fts` (migration 0025) indexes name, description and tags
+ * under; it is declared so that it stays stable (an implicit rowid may change on VACUUM).
+ * `downloads`, `rating_sum`, `rating_count` and `rating_avg` are kept by triggers on
+ * `marketplace_downloads` and `marketplace_reviews`, in the statement that writes those rows.
+ */
+export const marketplaceTemplates = sqliteTable(
+  "marketplace_templates",
+  {
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull(),
+    /** The publishing tenant; never shown (its display name is). */
+    publisher: text("publisher").notNull(),
+    /** The publisher's template this was published from: publishing it again adds a version. */
+    sourceTemplateId: text("source_template_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** JSON array of the tags, as `marketplace_template_tags` holds them one per row. */
+    tags: text("tags").notNull().default("[]"),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf", "docx"] }).notNull(),
+    latestVersion: integer("latest_version").notNull(),
+    /** The preview image in R2 (`marketplace/previews/<sha256>`, content-addressed); null: none. */
+    previewSha256: text("preview_sha256"),
+    previewType: text("preview_type", { enum: ["image/png", "image/jpeg"] }),
+    previewSize: integer("preview_size"),
+    downloads: integer("downloads").notNull().default(0),
+    ratingSum: integer("rating_sum").notNull().default(0),
+    ratingCount: integer("rating_count").notNull().default(0),
+    /** rating_sum / rating_count, 0 while unrated: stored so that the top-rated order has an index. */
+    ratingAvg: real("rating_avg").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("marketplace_templates_id").on(t.id),
+    uniqueIndex("marketplace_templates_source").on(t.publisher, t.sourceTemplateId),
+    index("marketplace_templates_publisher").on(t.publisher, t.id),
+    index("marketplace_templates_downloads").on(t.downloads, t.id),
+    index("marketplace_templates_rating").on(t.ratingAvg, t.ratingCount, t.id),
+    index("marketplace_templates_updated").on(t.updatedAt, t.id),
+    index("marketplace_templates_preview").on(t.previewSha256).where(sql`preview_sha256 IS NOT NULL`),
+  ],
+);
+
+/** The content of each published version: a snapshot of the source template when it was published. */
+export const marketplaceVersions = sqliteTable(
+  "marketplace_versions",
+  {
+    templateId: text("template_id").notNull(),
+    version: integer("version").notNull(),
+    format: text("format", { enum: ["markdown", "html", "json", "text", "csv", "pdf", "docx"] }).notNull(),
+    /** JSON array of the declared variables, as `templates.variables`. */
+    variables: text("variables").notNull(),
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.templateId, t.version] })],
+);
+
+/** A published template's tags, one row each: the tag filter and the statistics read these. */
+export const marketplaceTemplateTags = sqliteTable(
+  "marketplace_template_tags",
+  {
+    tag: text("tag").notNull(),
+    templateId: text("template_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tag, t.templateId] }), index("marketplace_template_tags_template").on(t.templateId)],
+);
+
+/** One review per tenant and template: a second one replaces the first (the triggers adjust the rating by the difference). */
+export const marketplaceReviews = sqliteTable(
+  "marketplace_reviews",
+  {
+    id: text("id").primaryKey(),
+    templateId: text("template_id").notNull(),
+    /** The reviewing tenant; shown only as its display name. */
+    tenant: text("tenant").notNull(),
+    rating: integer("rating").notNull(),
+    comment: text("comment").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("marketplace_reviews_template_tenant").on(t.templateId, t.tenant),
+    index("marketplace_reviews_template_id").on(t.templateId, t.id),
+  ],
+);
+
+/** Who downloaded what: a tenant's first download of a template inserts the row (and its trigger counts it), later ones nothing. */
+export const marketplaceDownloads = sqliteTable(
+  "marketplace_downloads",
+  {
+    templateId: text("template_id").notNull(),
+    tenant: text("tenant").notNull(),
+    version: integer("version").notNull(),
+    downloadedAt: integer("downloaded_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.templateId, t.tenant] })],
+);
+
+// ------------------------------------------------------------------------------------------------
+// Search analytics (src/search-analytics/): the log of GET /search, the aggregates the clock folds
+// it into (bounded per tenant), and the vocabulary of each tenant's indexed documents. Tenants' keys start
+// with the tenant, and the keyed tables are WITHOUT ROWID (migration 0028): a row is its own index.
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Each GET /search of a tenant with search analytics on, as it was asked: one row, keyed by tenant,
+ * time and a random `seq` (two searches in one millisecond), so that a search writes one row and
+ * no index entry. Kept for the tenant's retention; the clock folds it into the tables below.
+ */
+export const searchLog = sqliteTable(
+  "search_log",
+  {
+    tenant: text("tenant").notNull(),
+    at: integer("at").notNull(),
+    seq: integer("seq").notNull(),
+    query: text("query").notNull(),
+    collection: text("collection"),
+    results: integer("results").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.at, t.seq] })],
+);
+
+/**
+ * Per tenant and normalized query (src/search-analytics/text.ts), its searches within the retention
+ * and how many found something. At most MAX_QUERIES_PER_TENANT per tenant: the clock evicts the
+ * least searched (then least recent) beyond it, with their days.
+ */
+export const searchQueries = sqliteTable(
+  "search_queries",
+  {
+    tenant: text("tenant").notNull(),
+    normalized: text("normalized").notNull(),
+    searches: integer("searches").notNull().default(0),
+    found: integer("found").notNull().default(0),
+    lastAt: integer("last_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.normalized] })],
+);
+
+/** The same counts per UTC day (days since the epoch), for the trending and declining windows and for retention. */
+export const searchQueryDays = sqliteTable(
+  "search_query_days",
+  {
+    tenant: text("tenant").notNull(),
+    day: integer("day").notNull(),
+    normalized: text("normalized").notNull(),
+    searches: integer("searches").notNull().default(0),
+    found: integer("found").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.day, t.normalized] })],
+);
+
+/** A tenant's searches per UTC day, whatever eviction dropped: GET /search/statistics reads these. */
+export const searchDays = sqliteTable(
+  "search_days",
+  {
+    tenant: text("tenant").notNull(),
+    day: integer("day").notNull(),
+    searches: integer("searches").notNull().default(0),
+    found: integer("found").notNull().default(0),
+    /** The sum of the searches' result counts. */
+    results: integer("results").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.day] })],
+);
+
+/** When a tenant last cleared its search history: log rows up to then are never folded, and the clock deletes them. */
+export const searchHistoryClears = sqliteTable("search_history_clears", {
+  tenant: text("tenant").primaryKey(),
+  clearedAt: integer("cleared_at").notNull(),
+});
+
+/**
+ * The clock's progress per database: `log`, every search logged before `value` (ms) is folded;
+ * `chunks`, every document chunk with an id up to `value` is in the vocabulary.
+ */
+export const searchMarks = sqliteTable("search_marks", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+/** Per tenant, each term of its indexed chunks (as queries are normalized, unstemmed) and how many documents hold it. */
+export const searchVocabulary = sqliteTable(
+  "search_vocabulary",
+  {
+    tenant: text("tenant").notNull(),
+    term: text("term").notNull(),
+    documents: integer("documents").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.term] })],
+);
+
+/** The terms counted for each document (a JSON array), so that removing the document takes exactly them back. */
+export const searchVocabularyDocuments = sqliteTable("search_vocabulary_documents", {
+  documentId: text("document_id").primaryKey(),
+  tenant: text("tenant").notNull(),
+  terms: text("terms").notNull(),
+});
+
+/**
+ * Documents whose chunks were deleted (a delete, a new ingestion, a failed one), written by the
+ * `document_chunks_vocabulary_ad` trigger: the clock takes their terms out before it counts new chunks.
+ */
+export const searchVocabularyRemovals = sqliteTable("search_vocabulary_removals", {
+  documentId: text("document_id").primaryKey(),
+});

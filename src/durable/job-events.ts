@@ -5,6 +5,7 @@ import { onDatabase } from "../db/shards";
 import { type JobEvent, type ProgressEvent, TERMINAL } from "../engine/events";
 import { toJob } from "../engine/job-view";
 import { markWatched } from "../engine/store/watch";
+import type { JobEventMessage } from "../schemas/events";
 import type { Job } from "../schemas/job";
 
 const RETAINED_EVENTS = 1_000;
@@ -186,7 +187,7 @@ export class JobEvents extends DurableObject<Env> {
     if (shown) job.progress = { percent: shown.percent, stage: shown.stage, message: shown.message };
     const final = TERMINAL.has(job.status);
     if (final) this.setMeta("final", "1");
-    return { messages: [JSON.stringify({ type: "snapshot", seq, job })], seq, final, shown };
+    return { messages: [JSON.stringify({ type: "snapshot", seq, job } satisfies JobEventMessage)], seq, final, shown };
   }
 
   /**

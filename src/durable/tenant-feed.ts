@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { answerPing, completeClose, send } from "./sockets";
 import { tenantEnv } from "../db/shards";
 import type { FeedEvent } from "../engine/feed";
+import type { FeedEventMessage } from "../schemas/events";
 
 /** How long a subscribed feed's row in `tenant_feeds` holds without being renewed. */
 export const FEED_LEASE_MS = 5 * 60_000;
@@ -57,10 +58,10 @@ export class TenantFeed extends DurableObject<Env> {
 
   /** `ready`, preceded by what a resuming subscriber missed, or `reset` when that is no longer known. */
   private opening(after: number): string[] {
-    const ready = JSON.stringify({ type: "ready", seq: this.seq });
+    const ready = JSON.stringify({ type: "ready", seq: this.seq } satisfies FeedEventMessage);
     if (!Number.isInteger(after)) return [ready];
     const oldest = this.recent[0]?.seq ?? this.seq + 1;
-    if (after > this.seq || after < oldest - 1) return [JSON.stringify({ type: "reset", seq: this.seq }), ready];
+    if (after > this.seq || after < oldest - 1) return [JSON.stringify({ type: "reset", seq: this.seq } satisfies FeedEventMessage), ready];
     return [...this.recent.filter((e) => e.seq > after).map((e) => JSON.stringify(e)), ready];
   }
 

@@ -25,8 +25,9 @@ const NEWER_MESSAGE_RETRY_SECONDS = 30;
  * names in the common case: one claims every due job the batch names, one settles them all;
  * per-message round trips are what limits throughput on D1. Each message names the database
  * (shard) its jobs are in, and each database's share of the batch is claimed and run side by side.
+ * `tenants` gets how many of the jobs it found are each tenant's (the usage ledger splits by it).
  */
-export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, tenants = new Map<string, number>()): Promise<void> {
   const lane = laneOfQueue(batch.queue);
   const byDatabase = new Map<string, Deliveries>();
   const overflow: Message<JobMessage>[] = [];
@@ -53,15 +54,15 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env): Prom
   if (taken === 0) return;
   // A platform with work to do has a ticking clock: its sweeper recovers what a crash leaves behind.
   const arming = env.CLOCK_ARMS_ON_USE === "false" ? undefined : armClock(env).catch((err) => console.error("arming the clock failed", err));
-  const claims = [...byDatabase].map(([binding, deliveries]) => claimAndStart(env, binding, deliveries, lane));
+  const claims = [...byDatabase].map(([binding, deliveries]) => claimAndStart(env, binding, deliveries, lane, tenants));
   const started = await Promise.all(claims);
   const own = Promise.all(started.map((s) => s.running)).then(() => undefined);
   const claimedCount = started.reduce((n, s) => n + s.claimed, 0);
-  await Promise.all([own, arming, lane ? takeOverWhile(env, lane, own, MAX_JOBS_PER_INVOCATION - claimedCount) : undefined]);
+  await Promise.all([own, arming, lane ? takeOverWhile(env, lane, own, MAX_JOBS_PER_INVOCATION - claimedCount, tenants) : undefined]);
 }
 
 /** Claims one database's share of a batch and starts what it got; `running` settles when they are done. */
-async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deliveries, lane: Priority | undefined) {
+async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deliveries, lane: Priority | undefined, tenants: Map<string, number>) {
   const ids = deliveries.jobIds;
   const now = Date.now();
   let env: Env;
@@ -78,7 +79,7 @@ async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deli
   const claimedIds = new Set(claimed.map((j) => j.id));
   const unclaimed = ids.filter((id) => !claimedIds.has(id));
   if (unclaimed.length > 0) {
-    const unseen = await deferUnclaimed(env, sql, unclaimed, deliveries, lane, now);
+    const unseen = await deferUnclaimed(env, sql, unclaimed, deliveries, lane, now, tenants);
     for (const id of unclaimed) {
       // Waits grow with the message's age: a job whose write D1 does not show yet (a replica behind
       // its primary) shows up within moments, while a deleted one never will.
@@ -86,11 +87,12 @@ async function claimAndStart(platformEnv: Env, binding: string, deliveries: Deli
       else deliveries.ack(id);
     }
   }
-  return { claimed: claimed.length, running: start(env, sql, claimed, deliveries) };
+  return { claimed: claimed.length, running: start(env, sql, claimed, deliveries, tenants) };
 }
 
 /** Tells watchers the claimed jobs run, hands durable ones to their Workflows and runs the rest here. */
-async function start(env: Env, sql: RawSql, claimed: ClaimedJob[], deliveries: Deliveries) {
+async function start(env: Env, sql: RawSql, claimed: ClaimedJob[], deliveries: Deliveries, tenants: Map<string, number>) {
+  for (const job of claimed) countJob(tenants, job.tenant);
   await Promise.all([
     publishAll(
       env,
@@ -117,7 +119,7 @@ const TAKE_OVER_LIMIT = 100;
  * their Workflow), every TAKE_OVER_AFTER_MS: a tenant's
  * slow jobs never hold up another's fast one. Their messages, when they come, find them taken.
  */
-async function takeOverWhile(env: Env, lane: Priority, own: Promise<void>, budget: number) {
+async function takeOverWhile(env: Env, lane: Priority, own: Promise<void>, budget: number, tenants: Map<string, number>) {
   let ended = false;
   const end = own.then(() => (ended = true), () => (ended = true));
   const taken: Promise<void>[] = [];
@@ -137,7 +139,7 @@ async function takeOverWhile(env: Env, lane: Priority, own: Promise<void>, budge
       if (ids.length === 0) continue;
       const claimed = await claim(shardEnv.DB, ids, newId("claim", now), now).catch(() => []);
       left -= claimed.length;
-      if (claimed.length > 0) taken.push(start(shardEnv, sql, claimed, new Deliveries()));
+      if (claimed.length > 0) taken.push(start(shardEnv, sql, claimed, new Deliveries(), tenants));
     }
   }
   await Promise.all(taken);
@@ -162,7 +164,7 @@ async function announceAgain(env: Env, messages: Message<JobMessage>[], lane: Pr
   }
 }
 
-const UNCLAIMED_FIELDS = ["id", "status", "durable", "runAt", "priority"] as const;
+const UNCLAIMED_FIELDS = ["id", "tenant", "status", "durable", "runAt", "priority"] as const;
 const UNCLAIMED = new SqlText(jobFields(UNCLAIMED_FIELDS));
 
 /** How long a message may name a job that D1 does not show yet (a read that lags the write). */
@@ -174,7 +176,15 @@ const UNSEEN_JOB_PATIENCE_MS = 60_000;
  * in D1 yet (messages go out after the write, but a read may lag it: retried for a while).
  * Returns the ids whose messages should be retried.
  */
-async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: Deliveries, lane: Priority | undefined, now: number) {
+async function deferUnclaimed(
+  env: Env,
+  sql: RawSql,
+  ids: string[],
+  deliveries: Deliveries,
+  lane: Priority | undefined,
+  now: number,
+  tenants: Map<string, number>,
+) {
   const idsJson = JSON.stringify(ids);
   const results = await env.DB.batch([
     ...holdBackStatements(env.DB, idsJson, now),
@@ -184,6 +194,7 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: 
   ]);
   const waitingForSlot = rowsOf<{ id: string }>(results, 0).map((r) => r.id);
   const rows = rowsOf<Pick<JobRow, (typeof UNCLAIMED_FIELDS)[number]>>(results, 2);
+  for (const row of rows) countJob(tenants, row.tenant);
   const waiting = rows.filter((r) => r.status === "queued" || (r.status === "retrying" && r.durable === 0));
   // Held back by a throttle: due again later, like any early job.
   const early = waiting.filter((r) => r.runAt > now);
@@ -200,6 +211,8 @@ async function deferUnclaimed(env: Env, sql: RawSql, ids: string[], deliveries: 
   const known = new Set(rows.map((r) => r.id));
   return new Set(ids.filter((id) => !known.has(id) && now - deliveries.lastSentAt(id) < UNSEEN_JOB_PATIENCE_MS));
 }
+
+const countJob = (tenants: Map<string, number>, tenant: string) => tenants.set(tenant, (tenants.get(tenant) ?? 0) + 1);
 
 const CREATE_BATCH_LIMIT = 100;
 

@@ -1,13 +1,11 @@
-import type { ErrorInfo } from "./errors";
+import type { z } from "zod";
+import type { JobProgressEventSchema, JobStatusEventSchema } from "../schemas/events";
 
-/**
- * What a job's subscribers are told. `at` is when it happened (the publisher stamps it; the
- * Durable Object fills it in when missing) and the object adds `seq`.
- */
-export type JobEvent = (
-  | { type: "progress"; attempt: number; percent: number; stage: string | null; message: string | null }
-  | { type: "status"; status: string; attempt: number; error?: ErrorInfo | null }
-) & { at?: string };
+/** An event as its publisher sends it: the Durable Object adds `seq`, and `at` (when it happened) where missing. */
+type Published<T> = Omit<T, "seq" | "at"> & { at?: string };
+
+/** What a job's subscribers are told (src/schemas/events.ts has the messages as they go out). */
+export type JobEvent = Published<z.infer<typeof JobProgressEventSchema>> | Published<z.infer<typeof JobStatusEventSchema>>;
 
 export type ProgressEvent = Extract<JobEvent, { type: "progress" }>;
 

@@ -1,12 +1,12 @@
+import type { z } from "zod";
 import type { JobRow } from "../db/client";
+import type { FeedJobEventSchema, FeedProgressEventSchema } from "../schemas/events";
 
 /**
  * What a tenant's live feed (GET /api/v1/events) carries: a job was created or changed status,
  * or a running job reported progress. The feed's Durable Object adds `seq`.
  */
-export type FeedEvent =
-  | { type: "job"; at: string; job: Pick<JobRow, "id" | "type" | "status" | "priority"> & { attempt: number } }
-  | { type: "progress"; at: string; job: { id: string; percent: number; stage: string | null; message: string | null } };
+export type FeedEvent = Omit<z.infer<typeof FeedJobEventSchema>, "seq"> | Omit<z.infer<typeof FeedProgressEventSchema>, "seq">;
 
 export interface FeedItem {
   tenant: string;

@@ -1,4 +1,4 @@
-import type { JobContext, JobDefinition, LogLevel, ProgressDetail } from "../jobs/define";
+import { AwaitingCallback, type JobContext, type JobDefinition, type LogLevel, type ProgressDetail } from "../jobs/define";
 import { zodDetails } from "../errors";
 import { parseJobInput } from "../secrets/references";
 import { revealInput } from "../secrets/reveal";
@@ -22,6 +22,7 @@ export interface AttemptSpec {
   id: string;
   tenant: string;
   attempt: number;
+  series: number;
   input: string;
   timeoutMs: number;
 }
@@ -43,11 +44,18 @@ export interface AttemptHooks {
    * sets no timer of its own (the consumer keeps one timer for a whole batch of attempts).
    */
   runnerKeepsTimeLimit?: boolean;
+  /** The runner can leave an attempt open (a job's `run` returned `AwaitingCallback`). */
+  keepsAttemptsOpen?: boolean;
 }
 
 export type AttemptResult =
   | { ok: true; result: string }
   | { ok: false; error: ErrorInfo; timedOut: boolean };
+
+/** The attempt is still open: its outcome will be reported from outside (see `AwaitingCallback`). */
+export interface OpenAttempt {
+  ok: "open";
+}
 
 /** Within 0–100, to hundredths: `(11 / 20) * 100` is 55.00000000000001 in floating point. */
 function clampPercent(percent: number): number {
@@ -60,11 +68,13 @@ function clampPercent(percent: number): number {
  * The common attempt is short and never looks at `ctx.signal`, so it costs no AbortController,
  * event listener or error object unless something asks for one or stops the attempt.
  */
+export function runAttempt(definition: JobDefinition, spec: AttemptSpec, hooks: AttemptHooks & { keepsAttemptsOpen: true }): Promise<AttemptResult | OpenAttempt>;
+export function runAttempt(definition: JobDefinition, spec: AttemptSpec, hooks: AttemptHooks): Promise<AttemptResult>;
 export async function runAttempt(
   definition: JobDefinition,
   spec: AttemptSpec,
   hooks: AttemptHooks,
-): Promise<AttemptResult> {
+): Promise<AttemptResult | OpenAttempt> {
   let controller: AbortController | undefined;
   /** Why the attempt was stopped from outside, once it was. */
   let stopReason: Error | undefined;
@@ -87,6 +97,7 @@ export async function runAttempt(
     tenant: spec.tenant,
     env: hooks.env,
     attempt: spec.attempt,
+    series: spec.series,
     get signal() {
       if (!controller) {
         controller = new AbortController();
@@ -109,7 +120,7 @@ export async function runAttempt(
       throw new NonRetryableError(`input does not match the job type's schema: ${fields}`);
     }
     const value = await Promise.race([definition.run(parsed.data, ctx), stopped]);
-    return { ok: true, result: storableResult(scrubber, value) };
+    return outcomeOf(value, definition, hooks, scrubber);
   } catch (err) {
     return { ok: false, error: scrubber.errorInfo(describeError(err)), timedOut: err === stopReason && err instanceof AttemptTimeoutError };
   } finally {
@@ -117,6 +128,13 @@ export async function runAttempt(
     // Work the job left behind (a fetch it did not await, say) learns that the attempt is over.
     if (controller && !controller.signal.aborted) controller.abort(new Error("attempt finished"));
   }
+}
+
+/** What a run's value makes of the attempt: a result, or an attempt left open where the runner keeps those. */
+function outcomeOf(value: unknown, definition: JobDefinition, hooks: AttemptHooks, scrubber: SecretScrubber): AttemptResult | OpenAttempt {
+  if (!(value instanceof AwaitingCallback)) return { ok: true, result: storableResult(scrubber, value) };
+  if (hooks.keepsAttemptsOpen) return { ok: "open" };
+  throw new NonRetryableError(`job type ${definition.type} can only run in the queue consumer`);
 }
 
 /** A result as the job row stores it: JSON, its secrets scrubbed, within the size a row holds. */

@@ -1,13 +1,14 @@
 import type { RawSql } from "../db/raw";
 import type { Deliveries } from "./deliveries";
-import { findJobDefinition } from "../jobs/index";
+import { runnableTypes } from "../jobs/tenant-types";
 import { AttemptTimeoutError, JobCancelledError, NonRetryableError, describeError } from "./errors";
 import { ProgressRelay } from "./progress-relay";
-import { type AttemptHooks, type AttemptResult, runAttempt } from "./run-attempt";
+import { type AttemptHooks, runAttempt } from "./run-attempt";
 import { type SettleInput, settle } from "./settle";
 import { progressItem, publishToFeeds } from "./feed";
 import type { ClaimedJob, FeedFlag } from "./store/columns";
-import { type LogEntry, heartbeatStatement } from "./store/settle";
+import { openStatements } from "./store/open";
+import { type Heartbeat, type LogEntry, heartbeatStatement } from "./store/settle";
 
 export const HEARTBEAT_MS = 1_000;
 /**
@@ -46,7 +47,10 @@ export async function runDirect(env: Env, sql: RawSql, jobs: ClaimedJob[], deliv
 class DirectRun {
   private readonly running: Map<string, Running>;
   private finished: SettleInput[] = [];
+  /** Attempts their job type left open (a handler answered 202): handed over to their claims. */
+  private opened: Running[] = [];
   private logs: LogEntry[] = [];
+  private types: Awaited<ReturnType<typeof runnableTypes>> = () => undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the oldest attempt not yet settled finished, and when the latest did. */
   private pendingSince = 0;
@@ -63,6 +67,7 @@ class DirectRun {
   }
 
   async run() {
+    this.types = await runnableTypes(this.env, this.jobs);
     // One timer per distinct time limit rather than one per attempt: the attempts all started now,
     // and a consumer batch's jobs mostly share their limit.
     const limitTimers = [...new Set(this.jobs.map((j) => j.timeoutMs))].map((ms) =>
@@ -82,22 +87,24 @@ class DirectRun {
 
   private async runOne(job: ClaimedJob) {
     const state = this.running.get(job.id)!;
-    const definition = findJobDefinition(job.type);
-    const spec = { id: job.id, tenant: job.tenant, attempt: job.attempt, input: job.input, timeoutMs: job.timeoutMs };
-    const result: AttemptResult = definition
+    const definition = this.types(job);
+    const spec = { id: job.id, tenant: job.tenant, attempt: job.attempt, series: job.series, input: job.input, timeoutMs: job.timeoutMs };
+    const result = definition
       ? await runAttempt(definition, spec, this.hooks(state))
-      : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
+      : { ok: false as const, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
     this.running.delete(job.id);
-    this.finished.push({ job, result, progress: state.progress, heldProgress: await state.relay.takeHeld() });
+    if (result.ok === "open") this.opened.push(state);
+    else this.finished.push({ job, result, progress: state.progress, heldProgress: await state.relay.takeHeld() });
     this.settleSoon();
   }
 
-  private hooks(state: Running): AttemptHooks {
+  private hooks(state: Running): AttemptHooks & { keepsAttemptsOpen: true } {
     const { job } = state;
     return {
       env: this.env,
       stoppable: (stop) => (state.stop = stop),
       runnerKeepsTimeLimit: true,
+      keepsAttemptsOpen: true,
       progress: (percent, detail) => {
         state.progress = { percent, stage: detail.stage ?? null, message: detail.message ?? null };
         return state.relay.report(job.attempt, state.progress);
@@ -132,15 +139,17 @@ class DirectRun {
   }
 
   private async flush() {
-    const [batch, logs] = [this.finished, this.logs];
-    [this.finished, this.logs] = [[], []];
-    if (batch.length === 0 && logs.length === 0) return;
+    const [batch, opened, logs] = [this.finished, this.opened, this.logs];
+    [this.finished, this.opened, this.logs] = [[], [], []];
+    if (batch.length === 0 && opened.length === 0 && logs.length === 0) return;
+    const handedOver = opened.map((r) => r.job.id);
     try {
       await settle(this.env, batch, logs);
-      batch.forEach((s) => this.deliveries.ack(s.job.id));
+      if (opened.length > 0) await this.env.DB.batch(openStatements(this.sql, opened.map(beatOf), Date.now()));
+      [...batch.map((s) => s.job.id), ...handedOver].forEach((id) => this.deliveries.ack(id));
     } catch (err) {
       console.error("settling attempts failed; the sweeper will recover them", err);
-      batch.forEach((s) => this.deliveries.retry(s.job.id, SETTLE_FAILED_RETRY_SECONDS));
+      [...batch.map((s) => s.job.id), ...handedOver].forEach((id) => this.deliveries.retry(id, SETTLE_FAILED_RETRY_SECONDS));
     }
   }
 
@@ -169,13 +178,7 @@ class DirectRun {
     const live = [...this.running.values()];
     if (live.length === 0) return;
     const marks = live.map((r) => r.relay.mark());
-    const beats = live.map((r) => ({
-      id: r.job.id,
-      token: r.job.claimToken,
-      percent: r.progress?.percent ?? null,
-      stage: r.progress?.stage ?? null,
-      message: r.progress?.message ?? null,
-    }));
+    const beats = live.map(beatOf);
     const { results } = await heartbeatStatement(this.sql, beats, Date.now()).all<{ id: string; watched: number } & FeedFlag>();
     const alive = new Map(results.map((row) => [row.id, row]));
     const fed = live.filter((r) => alive.get(r.job.id)?.feed === 1 && r.progress && r.progress !== r.fedProgress);
@@ -189,4 +192,9 @@ class DirectRun {
     // Progress held back for a new watcher goes out before the settle that follows can send a final status.
     await Promise.all([...relayed, feeds]);
   }
+}
+
+/** A heartbeat of a running attempt, with its latest progress. */
+function beatOf(r: Running): Heartbeat {
+  return { id: r.job.id, token: r.job.claimToken, percent: r.progress?.percent ?? null, stage: r.progress?.stage ?? null, message: r.progress?.message ?? null };
 }

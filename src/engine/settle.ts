@@ -92,8 +92,8 @@ export async function settle(
   if (retries.length > 0) await dispatchOrLeaveToSweeper(env, retries, now);
   await publishHeldProgress(env, inputs, (id) => moved.get(id)?.watched === 1);
   const movedJobs: MovedJob[] = effective.map((s) => {
-    const { tenant, type, priority, watched, feed } = moved.get(s.id)!;
-    return { id: s.id, tenant, type, priority, status: s.status, attempts: s.attempt, watched, feed, gated: 0, error: s.error };
+    const { tenant, type, priority, watched, feed, hooked } = moved.get(s.id)!;
+    return { id: s.id, tenant, type, priority, status: s.status, attempts: s.attempt, watched, feed, hooked, gated: 0, error: s.error };
   });
   await afterMoves(env, movedJobs, now, { promoted: true });
   return effective;

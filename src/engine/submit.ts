@@ -2,9 +2,10 @@ import { liveKeyStatement } from "../auth/live-key";
 import type { Principal } from "../auth/principal";
 import type { JobRow } from "../db/client";
 import { rowsOf } from "../db/raw";
-import { ConflictError, InvalidInputError, RateLimitedError, UnauthorizedError, zodDetails } from "../errors";
+import { InvalidInputError, UnauthorizedError, zodDetails } from "../errors";
 import { type JobDefinition, isDurable } from "../jobs/define";
 import { findJobDefinition } from "../jobs/index";
+import type { JobTypes } from "../jobs/tenant-types";
 import { MAX_TIMEOUT_MS, type SubmitJob } from "../schemas/job";
 import { defaultLimit, quotaExceeded } from "../quotas/limits";
 import { parseJobInput } from "../secrets/references";
@@ -13,8 +14,9 @@ import { dispatchDueAt, dispatchOrLeaveToSweeper } from "./dispatch";
 import { publishToFeeds, statusItem } from "./feed";
 import type { FeedFlag } from "./store/columns";
 import { JOB_COLUMNS, type LiveJobsReport, insertStatements } from "./store/insert";
-import { type RateReport, admitStatements, defaultRule, overLimit, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
+import { type RateReport, admitStatements, defaultRule, rateGroups, rateLimitHeaders, reportStatements } from "./rate-limits";
 import { newId } from "./ids";
+import { refuseDebounceClash, refuseOverLimit } from "./submit-refusals";
 import { DEFAULT_BACKOFF } from "./retry";
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -41,6 +43,8 @@ export interface SubmitOptions {
    * them (the platform's own submissions, such as a schedule's planned runs).
    */
   rate?: { action: string; key: string } | null;
+  /** The job types the tenant can submit (default: the built-in ones; see `tenantJobTypes`). */
+  types?: JobTypes;
 }
 
 /** Validates each request against its job type and turns it into a row; all-or-nothing. */
@@ -52,9 +56,10 @@ export function prepareJobs(
   options: SubmitOptions = {},
 ): PreparedJob[] {
   const issues: Issue[] = [];
+  const types = options.types ?? findJobDefinition;
   const rows: PreparedJob[] = requests.map((request, index) => {
     const at = pathPrefix(index);
-    const definition = findJobDefinition(request.type);
+    const definition = types(request.type);
     if (!definition) {
       issues.push({ path: `${at}type`, message: `unknown job type "${request.type}"` });
       return undefined as never;
@@ -73,12 +78,30 @@ export function prepareJobs(
   return rows;
 }
 
+/**
+ * Runs the `admit` checks of the jobs' types on their inputs (valid by `prepareJobs`), and refuses
+ * the submission as `prepareJobs` does when any finds a problem.
+ */
+export async function admitJobs(env: Env, tenant: string, rows: PreparedJob[], pathPrefix: (i: number) => string, types: JobTypes = findJobDefinition) {
+  const found = await Promise.all(
+    rows.map(async (row, i) => {
+      const admit = types(row.type)?.admit;
+      if (!admit) return [];
+      const issues = await admit(JSON.parse(row.input), { env, tenant });
+      return issues.map((issue) => ({ path: `${pathPrefix(i)}input.${issue.path}`, message: issue.message }));
+    }),
+  );
+  const issues = found.flat();
+  if (issues.length > 0) throw new InvalidInputError("invalid_job", "the job was not accepted", issues);
+}
+
 /** What is wrong with a request's options for its job type (its input being valid). */
 function optionIssues(request: SubmitJob, definition: JobDefinition, input: unknown, at: string): Issue[] {
   const issues: Issue[] = [];
   const timeoutMs = request.timeoutMs ?? definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!isDurable(definition, input) && timeoutMs > MAX_TIMEOUT_MS) {
-    issues.push({ path: `${at}timeoutMs`, message: `at most ${MAX_TIMEOUT_MS} ms for a job that is not durable` });
+  const maxTimeoutMs = definition.maxTimeoutMs ?? MAX_TIMEOUT_MS;
+  if (!isDurable(definition, input) && timeoutMs > maxTimeoutMs) {
+    issues.push({ path: `${at}timeoutMs`, message: `at most ${maxTimeoutMs} ms for a ${definition.type} job that is not durable` });
   }
   const { debounce } = request;
   if (debounce && (request.runAt !== undefined || request.delayMs !== undefined)) {
@@ -146,19 +169,6 @@ function preparedRow(tenant: string, request: SubmitJob, definition: JobDefiniti
 function concurrencyKeyOf(definition: JobDefinition, input: unknown): string | undefined {
   if (!definition.concurrency) return undefined;
   return definition.concurrency.key ? definition.concurrency.key(input) : `type:${definition.type}`;
-}
-
-/** A debounce key already holds a queued job of another type or durability: nothing was written. */
-function refuseDebounceClash(rows: PreparedJob[], queuedByDebounceKey: Map<string, JobRow>) {
-  const clashes = rows.flatMap((row, index) => {
-    const queued = row.debounceKey ? queuedByDebounceKey.get(row.debounceKey) : undefined;
-    if (!queued || (queued.type === row.type && queued.durable === row.durable)) return [];
-    const what = `${queued.durable ? "durable " : ""}${queued.type}`;
-    return [{ index, debounceKey: row.debounceKey, message: `debounce key "${row.debounceKey}" holds a queued ${what} job (${queued.id})`, jobId: queued.id }];
-  });
-  if (clashes.length > 0) {
-    throw new ConflictError("debounce_conflict", `${clashes[0]!.message}: a debounced job merges only into a queued job of the same type and durability`, clashes);
-  }
 }
 
 export interface SubmitOutcome {
@@ -265,16 +275,4 @@ function readBatch(results: D1Result[], batch: SubmissionBatch) {
   const queuedByDebounceKey = new Map<string, JobRow>();
   if (batch.debouncedAt !== undefined) for (const row of rowsOf<JobRow>(results, batch.debouncedAt)) queuedByDebounceKey.set(row.debounceKey!, row);
   return { inserted, feedWatched, existingByKey, queuedByDebounceKey };
-}
-
-/** A rate limit refuses the submission: nothing was written. */
-function refuseOverLimit(reports: RateReport[], rows: PreparedJob[], earlier: (row: PreparedJob) => JobRow | undefined, now: number) {
-  const rejected = overLimit(reports);
-  // Repeats of earlier submissions (idempotent, or merged into a debounced job) add nothing to refuse.
-  if (!rejected || rows.every((row) => earlier(row) !== undefined)) return;
-  const headers = rateLimitHeaders(reports, now, rejected);
-  const message = rejected.n > rejected.limit
-    ? `${rejected.n} submissions can never fit in a limit of ${rejected.limit} per ${rejected.windowMs} ms`
-    : `rate limit reached for ${rejected.action}${rejected.key ? ` (${rejected.key})` : ""}: ${rejected.limit} per ${rejected.windowMs} ms`;
-  throw new RateLimitedError(message, { action: rejected.action, key: rejected.key, limit: rejected.limit, windowMs: rejected.windowMs }, (rejected.freeAt ?? now + rejected.windowMs) - now, headers);
 }

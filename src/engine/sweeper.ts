@@ -2,9 +2,11 @@ import { type RawSql, SqlText, rawSql } from "../db/raw";
 import { workflowInstanceId } from "../workflows/instance";
 import { type Dispatchable, dispatchOrLeaveToSweeper, redispatch } from "./dispatch";
 import { PRIORITIES, type Priority } from "./lanes";
+import { AttemptTimeoutError, describeError } from "./errors";
 import { settle } from "./settle";
 import { DISPATCHABLE, type JobRow, jobColumn, jobFields } from "./store/columns";
 import { promote } from "./store/gates";
+import { type ExpiredWait, expiredWaitsStatement, forgetWaitsStatement } from "./store/open";
 import { afterMoves } from "./store/moves";
 import { failLost } from "./store/transitions";
 import { TENANTS_WITH_JOBS } from "./tenants";
@@ -52,6 +54,18 @@ async function recoverStuck(env: Env, sql: RawSql, now: number): Promise<number>
     [],
     now,
   );
+  return settled.length;
+}
+
+/**
+ * Attempts left open for a handler's callback (src/handlers/) whose time limit has passed: timed
+ * out like any attempt that runs too long, then their waits are forgotten.
+ */
+async function timeOutOpenAttempts(env: Env, sql: RawSql, now: number): Promise<number> {
+  const { results } = await expiredWaitsStatement(sql, now, SWEEP_LIMIT).all<ExpiredWait>();
+  const timedOut = (r: ExpiredWait) => ({ ok: false as const, timedOut: true, error: describeError(new AttemptTimeoutError(r.timeoutMs)) });
+  const settled = await settle(env, results.map((r) => ({ job: r, result: timedOut(r) })), [], now);
+  if (results.length < SWEEP_LIMIT) await forgetWaitsStatement(sql, now).run();
   return settled.length;
 }
 
@@ -173,7 +187,7 @@ export interface SweepReport {
 /** The clock's work: D1 is the source of truth, and this brings the queues back in line with it. */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const sql = rawSql(env.DB);
-  const stuck = await recoverStuck(env, sql, now);
+  const stuck = (await timeOutOpenAttempts(env, sql, now)) + (await recoverStuck(env, sql, now));
   const durable = await reconcileDurable(env, sql, now);
   const redispatched = await redispatchOverdue(env, sql, now);
   await promoteParked(env, sql, now);

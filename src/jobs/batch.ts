@@ -47,6 +47,12 @@ const BatchInput = z
     });
   });
 
+const BatchResult = z.object({
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+});
+
 type BatchItemRow = typeof batchItems.$inferSelect;
 
 /** A pending item as a group reads it. */
@@ -106,7 +112,7 @@ async function runItem(env: Env, definition: JobDefinition, jobId: string, tenan
     let onAbort = () => {};
     const result = await runAttempt(
       definition,
-      { id: `${jobId}#${item.idx}`, tenant, attempt, input: item.input, timeoutMs: definition.timeoutMs ?? 60_000 },
+      { id: `${jobId}#${item.idx}`, tenant, attempt, series: 0, input: item.input, timeoutMs: definition.timeoutMs ?? 60_000 },
       {
         env,
         stoppable: (stop) => {
@@ -227,6 +233,7 @@ export const batch = defineJob({
   type: "batch",
   description: "Runs a job type over a list of items with bounded parallelism; per-item status, result and error.",
   input: BatchInput,
+  result: BatchResult,
   durable: true,
   retry: { maxAttempts: 3 },
   timeoutMs: 24 * 3_600_000,

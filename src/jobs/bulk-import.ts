@@ -23,6 +23,18 @@ const BulkImportInput = z.object({
   chunkBytes: z.number().int().min(64 * 1024).max(32 * MIB).default(8 * MIB).describe("Bytes read per checkpointed step."),
 });
 
+const BulkImportResult = z.object({
+  dataset: z.string(),
+  rows: z.number().int().describe("Records read from the file."),
+  imported: z.number().int(),
+  rejected: z.number().int(),
+  bytes: z.number().int(),
+  errorReport: z
+    .object({ uploadId: z.string(), url: z.string(), errors: z.number().int() })
+    .nullable()
+    .describe("A CSV upload of the rejected rows (row, field, message); null when none was."),
+});
+
 interface ChunkOutcome {
   nextOffset: number;
   header?: string[];
@@ -147,6 +159,7 @@ export const bulkImport = defineJob({
   type: "bulk.import",
   description: "Imports an uploaded CSV or NDJSON file into a dataset, validating every row; resumable.",
   input: BulkImportInput,
+  result: BulkImportResult,
   durable: true,
   retry: { maxAttempts: 5 },
   timeoutMs: 6 * 3_600_000,

@@ -21,6 +21,13 @@ export const DocumentIngestInput = z
   })
   .refine(overlapAllowed, { message: OVERLAP_RULE, path: ["chunkOverlap"] });
 
+const DocumentIngestResult = z.object({
+  documentId: z.string(),
+  collection: z.string(),
+  characters: z.number().int().describe("The length of the extracted text."),
+  chunks: z.number().int().describe("The chunks indexed."),
+});
+
 /**
  * Cuts a document's extracted text (`segments` objects in R2) into chunks and indexes them, at most
  * `MAX_CHUNKS_PER_DOCUMENT`; a document that would have more fails, keeping none. Returns how many.
@@ -72,6 +79,7 @@ export const documentIngest = defineJob({
   type: "document.ingest",
   description: "Extracts, chunks and indexes a document for full-text search.",
   input: DocumentIngestInput,
+  result: DocumentIngestResult,
   durable: true,
   retry: { maxAttempts: 3 },
   timeoutMs: 3_600_000,

@@ -27,6 +27,16 @@ const ExportInput = z
   .refine((i) => (i.source === "dataset") === (i.dataset !== undefined), { message: "give dataset exactly when source is dataset", path: ["dataset"] })
   .refine((i) => i.source === "jobs" || i.filters === undefined, { message: "filters apply to job exports", path: ["filters"] });
 
+const ExportResult = z.object({
+  uploadId: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  rows: z.number().int(),
+  format: z.enum(["csv", "ndjson", "json"]),
+  name: z.string(),
+  url: z.string().describe("Where the exported file is downloaded."),
+});
+
 interface Segment {
   key: string;
   bytes: number;
@@ -52,6 +62,7 @@ export const exportJob = defineJob({
   type: "export",
   description: "Exports jobs, reports or a dataset as CSV, NDJSON or JSON into R2, with a download link.",
   input: ExportInput,
+  result: ExportResult,
   durable: true,
   retry: { maxAttempts: 5 },
   timeoutMs: 6 * 3_600_000,

@@ -12,6 +12,14 @@ const HttpRequestInput = z.object({
     .describe("The most of the response body stored in the result; the rest is not read, and `truncated` says so."),
 });
 
+const HttpRequestResult = z.object({
+  status: z.number().int(),
+  url: z.string().describe("The URL that answered, after redirects."),
+  headers: z.record(z.string(), z.string()).describe("The response's headers, but set-cookie."),
+  body: z.string().describe("The response body as text, at most maxResponseBytes of it."),
+  truncated: z.boolean(),
+});
+
 /** Retry-After is either seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -30,6 +38,7 @@ export const httpRequest = defineJob({
   type: "http.request",
   description: "Calls a public URL (internal addresses are refused); retries on 5xx, 429 and network errors, fails on other 4xx.",
   input: HttpRequestInput,
+  result: HttpRequestResult,
   retry: { maxAttempts: 5, backoff: { type: "exponential", baseMs: 1_000, maxMs: 60_000 } },
   timeoutMs: 30_000,
   async run(input, ctx) {

@@ -3,6 +3,8 @@ import { batch } from "./batch";
 import { bulkImport } from "./bulk-import";
 import { documentIngest } from "./document-ingest";
 import { exportJob } from "./export";
+import { fileAnalyze } from "./file-analyze";
+import { fileTransform } from "./file-transform";
 import { httpRequest } from "./http-request";
 import { jobsBulk } from "./jobs-bulk";
 import { reportGenerate } from "./report-generate";
@@ -18,6 +20,8 @@ export const jobDefinitions: readonly JobDefinition[] = [
   batch,
   documentIngest,
   jobsBulk,
+  fileAnalyze,
+  fileTransform,
 ] as JobDefinition[];
 
 export function findJobDefinition(type: string): JobDefinition | undefined {

@@ -18,6 +18,14 @@ export const JobsBulkInput = z
   });
 export type JobsBulkInput = z.infer<typeof JobsBulkInput>;
 
+const JobsBulkResult = z.object({
+  action: JobsBulkInput.shape.action,
+  matched: z.number().int().describe("The jobs the selection matched when the action started."),
+  changed: z.number().int(),
+  skipped: z.number().int().describe("Jobs left as they were (e.g. finished meanwhile)."),
+  skips: z.array(z.object({ id: z.string(), reason: z.string() })).max(20).describe("The first skips, with why."),
+});
+
 /**
  * Cancels or retries many of the tenant's jobs: named ones, or every one matching a filter. Each
  * batch of 100 is a durable step, so a crash resumes after the last batch done and no job is
@@ -27,6 +35,7 @@ export const jobsBulk = defineJob({
   type: "jobs.bulk",
   description: "Cancels or retries the tenant's jobs named by id or matching a filter, in batches.",
   input: JobsBulkInput,
+  result: JobsBulkResult,
   durable: true,
   retry: { maxAttempts: 5 },
   timeoutMs: 6 * 3_600_000,

@@ -57,6 +57,17 @@ const ReportGenerateInput = z
     path: ["template", "variables"],
   });
 
+const ReportGenerateResult = z.object({
+  reportId: z.string(),
+  reportName: z.string(),
+  version: z.number().int(),
+  format: z.enum(REPORT_FORMATS),
+  size: z.number().int(),
+  sha256: z.string(),
+  duplicate: z.boolean().describe("The content equals the latest version's: nothing was stored (onDuplicate skip)."),
+  contentUrl: z.string(),
+});
+
 async function jobResult(env: Env, tenant: string, jobId: string): Promise<unknown> {
   const row = await database(env)
     .select({ status: jobs.status, result: jobs.result })
@@ -90,6 +101,7 @@ export const reportGenerate = defineJob({
   type: "report.generate",
   description: "Renders a Liquid template (saved or inline) with variables and data into a new report version.",
   input: ReportGenerateInput,
+  result: ReportGenerateResult,
   retry: { maxAttempts: 3 },
   timeoutMs: 120_000,
   async run(input, ctx) {

@@ -16,6 +16,11 @@ const SimulateInput = z.object({
   path: ["pauseMs"],
 });
 
+const SimulateResult = z.object({
+  steps: z.number().int().describe("The steps run."),
+  attempt: z.number().int().describe("The attempt that completed."),
+});
+
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
@@ -31,6 +36,7 @@ export const simulate = defineJob({
   type: "simulate",
   description: "Runs `steps` steps of `stepMs` each, reporting progress; can be told to fail.",
   input: SimulateInput,
+  result: SimulateResult,
   retry: { maxAttempts: 3 },
   durable: (input) => input.durable,
   async run(input, ctx) {

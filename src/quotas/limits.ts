@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { QuotaExceededError } from "../errors";
+import { type ErrorCode, QuotaExceededError } from "../errors";
 
 /**
  * What a tenant may hold in the shared database and bucket. Each quota has a platform default (a
@@ -14,7 +14,7 @@ export const QUOTAS = {
   documentChunks: { env: "QUOTA_DOCUMENT_CHUNKS", code: "quota_document_chunks", unit: "document chunks" },
   liveJobs: { env: "QUOTA_LIVE_JOBS", code: "quota_live_jobs", unit: "live jobs (queued, running or retrying)" },
   secrets: { env: "QUOTA_SECRETS", code: "quota_secrets", unit: "secrets" },
-} as const satisfies Record<string, { env: keyof Env; code: string; unit: string }>;
+} as const satisfies Record<string, { env: keyof Env; code: ErrorCode; unit: string }>;
 
 export type QuotaName = keyof typeof QUOTAS;
 export const QUOTA_NAMES = Object.keys(QUOTAS) as QuotaName[];

@@ -20,7 +20,7 @@ const MAX_ARCHIVE_VERSIONS = 10_000;
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 const MAX_ARCHIVE_CONTENT_BYTES = 1024 * 1024 * 1024;
 
-const EXTENSIONS: Record<ReportFormat, string> = { markdown: "md", html: "html", json: "json", text: "txt", csv: "csv", pdf: "pdf" };
+const EXTENSIONS: Record<ReportFormat, string> = { markdown: "md", html: "html", json: "json", text: "txt", csv: "csv", pdf: "pdf", docx: "docx" };
 
 export const ManifestSchema = z.object({
   kind: z.literal(ARCHIVE_KIND),

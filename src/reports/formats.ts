@@ -1,4 +1,4 @@
-export const REPORT_FORMATS = ["markdown", "html", "json", "text", "csv", "pdf"] as const;
+export const REPORT_FORMATS = ["markdown", "html", "json", "text", "csv", "pdf", "docx"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 const CONTENT_TYPES: Record<ReportFormat, string> = {
@@ -8,6 +8,7 @@ const CONTENT_TYPES: Record<ReportFormat, string> = {
   text: "text/plain; charset=utf-8",
   csv: "text/csv; charset=utf-8",
   pdf: "application/pdf",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 };
 
 export function contentTypeOf(format: ReportFormat): string {
@@ -16,5 +17,5 @@ export function contentTypeOf(format: ReportFormat): string {
 
 /** Formats whose versions are not text: they cannot be diffed line by line. */
 export function isBinaryFormat(format: ReportFormat): boolean {
-  return format === "pdf";
+  return format === "pdf" || format === "docx";
 }

@@ -1,5 +1,6 @@
 import { type ReportFormat, contentTypeOf } from "./formats";
 import { TemplateRenderError, renderTemplate } from "./liquid";
+import { DocxLimitError, MAX_DOCX_PARTS, markdownToDocx } from "./docx";
 import { textToPdf } from "./pdf";
 import { RenderLimitError } from "./render-budget";
 
@@ -12,6 +13,8 @@ export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
  * some 2,000 pages, seconds of a consumer's CPU (wrangler.toml [limits]), a PDF of about 5 MB.
  */
 export const MAX_PDF_TEXT = MAX_REPORT_BYTES;
+/** Word documents are made from Markdown up to this size (and of at most MAX_DOCX_PARTS parts: src/reports/docx.ts). */
+export const MAX_DOCX_TEXT = 1024 * 1024;
 
 /** A template that cannot produce a valid report with the given context; retrying will not help. */
 export class ReportRenderError extends Error {
@@ -65,7 +68,7 @@ export async function renderText(input: RenderInput): Promise<string> {
   }
 }
 
-/** Turns rendered text into the bytes of its format: checks JSON, lays out PDF. */
+/** Turns rendered text into the bytes of its format: checks JSON, lays out PDF, builds DOCX from Markdown. */
 export async function convertText(text: string, format: ReportFormat, title: string): Promise<RenderedReport> {
   if (format === "json") {
     try {
@@ -77,11 +80,23 @@ export async function convertText(text: string, format: ReportFormat, title: str
   if (format === "pdf" && text.length > MAX_PDF_TEXT) {
     throw new ReportLimitError(`the template stopped at a limit (pdf_text): it rendered ${text.length} characters; a PDF is laid out from at most ${MAX_PDF_TEXT}`, "pdf_text", MAX_PDF_TEXT);
   }
-  const bytes = format === "pdf" ? await textToPdf(text, title) : new TextEncoder().encode(text);
+  if (format === "docx" && text.length > MAX_DOCX_TEXT) {
+    throw new ReportLimitError(`the template stopped at a limit (docx_text): it rendered ${text.length} characters; a Word document is made from at most ${MAX_DOCX_TEXT}`, "docx_text", MAX_DOCX_TEXT);
+  }
+  const bytes = format === "pdf" ? await textToPdf(text, title) : format === "docx" ? await docxOf(text, title) : new TextEncoder().encode(text);
   if (bytes.byteLength > MAX_REPORT_BYTES) {
     throw new ReportLimitError(`the rendered report is ${bytes.byteLength} bytes; at most ${MAX_REPORT_BYTES}`, "output_size", MAX_REPORT_BYTES);
   }
   return { bytes, contentType: contentTypeOf(format) };
+}
+
+async function docxOf(text: string, title: string): Promise<Uint8Array> {
+  try {
+    return await markdownToDocx(text, title);
+  } catch (err) {
+    if (err instanceof DocxLimitError) throw new ReportLimitError(`the template stopped at a limit (docx_parts): ${err.message}`, "docx_parts", MAX_DOCX_PARTS);
+    throw err;
+  }
 }
 
 export async function renderReport(input: RenderInput): Promise<RenderedReport> {

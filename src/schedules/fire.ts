@@ -6,6 +6,7 @@ import { type RawSql, rawSql, rowsOf } from "../db/raw";
 import { schedules } from "../db/schema";
 import { InvalidInputError, QuotaExceededError, RateLimitedError } from "../errors";
 import { type PreparedJob, type SubmitOutcome, prepareJobs, submitJobs } from "../engine/submit";
+import { tenantJobTypes } from "../jobs/tenant-types";
 import type { SubmitJob } from "../schemas/job";
 import { QUOTAS, type QuotaName } from "../quotas/limits";
 import { cancelPlannedJobs, scheduleTag } from "./cancel";
@@ -40,8 +41,11 @@ function jobRequest(s: ScheduleRow, instant: number, runAt: number): SubmitJob {
 }
 
 /** A schedule's runs count against its tenant's rate limits and quotas like any submission of its job. */
-const prepareRuns = (s: ScheduleRow, runs: Pick<PlannedRun, "instant" | "runAt">[], now: number) =>
-  prepareJobs(s.tenant, runs.map((r) => jobRequest(s, r.instant, r.runAt)), now, () => "job.");
+async function prepareRuns(env: Env, s: ScheduleRow, runs: Pick<PlannedRun, "instant" | "runAt">[], now: number) {
+  const requests = runs.map((r) => jobRequest(s, r.instant, r.runAt));
+  const types = await tenantJobTypes(env, s.tenant, [...new Set(requests.map((r) => r.type))]);
+  return prepareJobs(s.tenant, requests, now, () => "job.", { types });
+}
 
 /** Records fired instants; an instant already recorded (by a duplicate tick) keeps its row. */
 function insertRuns(sql: RawSql, s: ScheduleRow, records: RunRecord[], now: number) {
@@ -104,7 +108,7 @@ async function submitRuns(env: Env, s: ScheduleRow, runs: PlannedRun[], now: num
   const record = (r: PlannedRun, jobId: string | null, skippedReason: string | null): RunRecord => ({ instant: r.instant, trigger: r.trigger, jobId, skippedReason });
   let rows: PreparedJob[];
   try {
-    rows = prepareRuns(s, runs, now);
+    rows = await prepareRuns(env, s, runs, now);
   } catch (err) {
     if (!(err instanceof InvalidInputError)) throw err;
     // The job type changed since the schedule was saved: the runs are recorded without a job.
@@ -164,7 +168,7 @@ async function submitAdmitted(env: Env, principal: Principal, rows: PreparedJob[
 
 /** Submits the schedule's job now, outside its timing, recorded as a `manual` run. */
 export async function triggerSchedule(env: Env, s: ScheduleRow, now: number): Promise<JobRow> {
-  const rows = prepareRuns(s, [{ instant: now, runAt: now }], now);
+  const rows = await prepareRuns(env, s, [{ instant: now, runAt: now }], now);
   const { jobs } = await submitJobs(env, principalOf(s), rows);
   const job = jobs[0]!;
   const sql = rawSql(env.DB);

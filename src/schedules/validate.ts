@@ -1,4 +1,5 @@
 import { prepareJobs } from "../engine/submit";
+import type { JobTypes } from "../jobs/tenant-types";
 import { InvalidInputError } from "../errors";
 import type { ScheduleJob } from "../schemas/schedule";
 import type { ScheduleRow } from "./store";
@@ -90,8 +91,8 @@ export function checkTiming(env: Env, s: CheckedTiming, now: number): string {
  * `checkTiming`, then the job against its type (with the same messages as a job submission).
  * Throws an `InvalidInputError`; returns the canonical zone name.
  */
-export function checkSchedule(env: Env, tenant: string, s: Checked, now: number): string {
+export function checkSchedule(env: Env, tenant: string, s: Checked, now: number, types: JobTypes): string {
   const timezone = checkTiming(env, s, now);
-  prepareJobs(tenant, [s.job], now, () => "job.");
+  prepareJobs(tenant, [s.job], now, () => "job.", { types });
   return timezone;
 }

@@ -1,9 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "../errors";
+
+export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", { example: "validation_failed" });
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "invalid_request" }),
+      code: ErrorCodeSchema,
       message: z.string(),
       details: z.unknown().optional(),
       requestId: z.string().optional(),
@@ -20,22 +23,42 @@ export const IdParam = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
 });
 
-/** Error responses shared by every authenticated route, so they appear in the OpenAPI document. */
+type HeaderObject = { description: string; required?: boolean; schema: { type: "string" | "integer" } };
+
+/** The IETF RateLimit fields of the tightest rule that applies (src/engine/rate-limits.ts `rateLimitHeaders`); absent when none does. */
+const rateLimitHeaders: Record<string, HeaderObject> = {
+  "RateLimit-Policy": header("`<limit>;w=<window seconds>` of the rule shown", { required: false }),
+  "RateLimit-Limit": header("Requests the rule allows per window", { type: "integer", required: false }),
+  "RateLimit-Remaining": header("Requests left in the current window", { type: "integer", required: false }),
+  "RateLimit-Reset": header("Seconds until the window frees room", { type: "integer", required: false }),
+};
+
+/**
+ * A route's own error responses (404 where it looks an id up, 409, 422, ...); what every route can
+ * answer (400, 401, 403, 500, 503) is added to the document by src/api/openapi.ts.
+ */
 export function errorResponses(...statuses: number[]) {
   const descriptions: Record<number, string> = {
     400: "Malformed request",
     401: "Missing or invalid credentials",
-    403: "The key lacks the scope this route needs",
+    403: "The key lacks the scope this route needs, or a tenant quota refused the request",
     404: "Not found",
     409: "Conflicts with the resource's state",
+    411: "No Content-Length: a streamed body must say its length",
     413: "Body too large",
+    416: "The range asked for is not in the content",
     422: "Well-formed but not acceptable",
+    426: "Neither a websocket upgrade nor `Accept: text/event-stream`",
     429: "A rate limit refused the request (see Retry-After)",
   };
   return Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: descriptions[status] ?? "Error", content: { "application/json": { schema: ErrorSchema } } },
+      {
+        description: descriptions[status] ?? "Error",
+        content: { "application/json": { schema: ErrorSchema } },
+        ...(status === 429 ? { headers: { ...rateLimitHeaders, "Retry-After": header("Seconds until the request may be made again", { type: "integer" }) } } : {}),
+      },
     ]),
   );
 }
@@ -83,21 +106,21 @@ export function rawContent(description: string, mediaTypes: Record<string, "text
   return { description, content };
 }
 
-/** A 201 or 202 response with its `Location` header: where the created resource is read. */
-export function withLocation<T extends { description: string }>(response: T) {
-  return { ...response, headers: { Location: { description: "The URL of the created resource (or job)", schema: { type: "string" as const } } } };
+/** A response header the route sets (`required: false` where it only sometimes does). */
+export function header(description: string, options: { type?: "string" | "integer"; required?: boolean } = {}): HeaderObject {
+  return { description, required: options.required ?? true, schema: { type: options.type ?? "string" } };
 }
 
-/** The headers of a rate-limited response (src/engine/rate-limits.ts `rateLimitHeaders`). */
-export const rateLimitHeaders = {
-  "Retry-After": { description: "Seconds until the request may be made again", schema: { type: "integer" as const } },
-  "RateLimit-Policy": { description: "`<limit>;w=<window seconds>` of the rule shown", schema: { type: "string" as const } },
-  "RateLimit-Limit": { description: "Requests the rule allows per window", schema: { type: "integer" as const } },
-  "RateLimit-Remaining": { description: "Requests left in the current window", schema: { type: "integer" as const } },
-  "RateLimit-Reset": { description: "Seconds until the window frees room", schema: { type: "integer" as const } },
-};
+export function withHeaders<T extends { description: string; headers?: Record<string, HeaderObject> }>(response: T, headers: Record<string, HeaderObject>) {
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
 
-/** The 429 of a rate-limited route, with the headers that say when to retry (spread after `errorResponses`). */
-export function rateLimitedResponse() {
-  return { 429: { ...errorResponses(429)[429]!, headers: rateLimitHeaders } };
+/** A response with its `Location` header: where the created resource (or job) is read. */
+export function withLocation<T extends { description: string; headers?: Record<string, HeaderObject> }>(response: T) {
+  return withHeaders(response, { Location: header("The URL of the created resource (or job)") });
+}
+
+/** A response of a rate-limited submission that was let through, with what is left of the limit. */
+export function withRateLimit<T extends { description: string; headers?: Record<string, HeaderObject> }>(response: T) {
+  return withHeaders(response, rateLimitHeaders);
 }

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { REPORT_FORMATS, contentTypeOf, isBinaryFormat } from "../reports/formats";
-import { IsoTimestamp, rawContent } from "./common";
+import { IsoTimestamp, header, rawContent, withHeaders } from "./common";
 import { ReportFormatSchema } from "./template";
 
 export const ReportSchema = z
@@ -61,3 +61,16 @@ export function reportContent(description: string) {
   });
   return rawContent(description, Object.fromEntries(kinds));
 }
+
+/** A version's bytes never change: its hash names them, and caches may keep them. */
+const VERSION_HEADERS = {
+  ETag: header("The content's SHA-256, quoted: send it back as If-None-Match"),
+  "X-Content-SHA256": header("The content's SHA-256, in hex"),
+  "Cache-Control": header("`private, max-age=31536000, immutable`"),
+};
+
+/** GET /reports/{id}/versions/{n}: the content, or (If-None-Match) that the client's copy is it. */
+export const versionContentResponses = {
+  200: withHeaders(reportContent("The content, in the version's format"), VERSION_HEADERS),
+  304: withHeaders({ description: "Unchanged (If-None-Match)" }, VERSION_HEADERS),
+};

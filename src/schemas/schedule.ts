@@ -97,7 +97,8 @@ export const UpdateScheduleSchema = z
     cron: field.cron.optional().describe("Makes it a cron schedule."),
     intervalMs: field.intervalMs.optional().describe("Makes it an interval schedule."),
     timezone: field.timezone.optional(),
-    job: ScheduleJobSchema.optional().describe("Replaces the whole job."),
+    // Its description is the schema's: one beside a named schema would wrap it in an allOf.
+    job: ScheduleJobSchema.optional(),
     enabled: field.enabled.optional(),
     startsAt: field.startsAt.nullable().optional(),
     endsAt: field.endsAt.nullable().optional(),
@@ -109,7 +110,7 @@ export const UpdateScheduleSchema = z
     message: "give either cron or intervalMs, not both",
     path: ["cron"],
   })
-  .openapi("UpdateSchedule");
+  .openapi("UpdateSchedule", { description: "The fields to change; `job` replaces the whole job." });
 
 export const ScheduleSchema = z
   .object({

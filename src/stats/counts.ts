@@ -43,14 +43,15 @@ export function recentByStatusStatement(sql: RawSql, tenant: string | null) {
 
 /**
  * Jobs above the watermark per type and priority: one range of `jobs_tenant_type_priority_id` per
- * job type the platform runs and priority, index only (no other type can be submitted).
+ * job type the tenant can submit (the built-in ones and its handlers') and priority, index only.
  */
 export function recentByTypeStatement(sql: RawSql, tenant: string | null) {
   return tenant === null
     ? sql`SELECT type, priority, count(*) AS n FROM jobs WHERE id >= ${WATERMARK} GROUP BY type, priority`
     : sql`
       SELECT type, priority, count(*) AS n FROM jobs
-      WHERE tenant = ${tenant} AND type IN (SELECT value FROM json_each(${JOB_TYPES})) AND priority IN ${ALL_PRIORITIES}
+      WHERE tenant = ${tenant} AND priority IN ${ALL_PRIORITIES}
+        AND type IN (SELECT value FROM json_each(${JOB_TYPES}) UNION ALL SELECT type FROM job_handlers WHERE tenant = ${tenant})
         AND id >= ${WATERMARK}
       GROUP BY type, priority`;
 }

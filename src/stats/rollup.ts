@@ -2,7 +2,8 @@ import { everyDatabase } from "../db/shards";
 import { rawSql } from "../db/raw";
 import { idLowerBound } from "../engine/ids";
 import { distinctTenants } from "../engine/tenants";
-import { rollUpFinishes, submittedStatement } from "./totals";
+import { finishedDaysStatement, foldedDaysStatement, submittedDaysStatement } from "../usage/rollups";
+import { finishedStatement, submittedStatement } from "./totals";
 
 /**
  * The clock's roll-up: moves each database's watermark up to the jobs created a minute ago, adding
@@ -29,9 +30,12 @@ const HOUR_MS = 3_600_000;
 /** `t(tenant)`: the tenants with hours kept; `m(tenant)`: with minutes kept. */
 const TENANTS_WITH_HOURS = `WITH RECURSIVE ${distinctTenants("t", "job_finish_hours")}`;
 const TENANTS_WITH_MINUTES = `WITH RECURSIVE ${distinctTenants("m", "job_finishes")}`;
-/** A job row holds its latest finish only: one it had before a retry was counted by the trigger. */
-const FINISHED_SUMS = "sum(status = 'completed'), sum(status = 'failed')";
-const ADD_FINISHES = "completed = completed + excluded.completed, failed = failed + excluded.failed";
+/**
+ * A job row holds its latest finish only: one it had before a retry was counted by the trigger.
+ * Cancellations are counted beside finishes, for the usage ledger (the stats read only these two).
+ */
+const FINISHED_SUMS = "sum(status = 'completed'), sum(status = 'failed'), sum(status = 'cancelled')";
+const ADD_FINISHES = "completed = completed + excluded.completed, failed = failed + excluded.failed, cancelled = cancelled + excluded.cancelled";
 
 const STATUS_SUMS = `sum(status = 'queued'), sum(status = 'retrying'), sum(status = 'running'),
   sum(status = 'completed'), sum(status = 'failed'), sum(status = 'cancelled')`;
@@ -65,8 +69,6 @@ export async function rollUpJobs(env: Env): Promise<RollupReport> {
 export async function rollUpDatabase(db: D1Database, maxSteps = ROLLUP_STEPS_PER_TICK, stepJobs = ROLLUP_STEP_JOBS) {
   const now = Date.now();
   const limit = idLowerBound("job", now - ROLLUP_LAG_MS);
-  // Finishes first: an hour of them per tick at most, caught up at sixty times the clock's pace.
-  await rollUpFinishes(db, now);
   const done = { steps: 0, more: false };
   while (done.steps < maxSteps) {
     const step = await nextStep(db, limit, stepJobs);
@@ -100,7 +102,7 @@ async function rollUp(db: D1Database, from: string, to: string, now: number): Pr
   const keepFrom = Math.floor((now - FINISHES_KEPT_MS) / MINUTE_MS) * MINUTE_MS;
   const keepHoursFrom = Math.floor((now - FINISH_HOURS_KEPT_MS) / HOUR_MS) * HOUR_MS;
   const unmoved = "(SELECT watermark FROM job_rollup_marks WHERE name = 'jobs') = ?1";
-  const inRange = `id >= ?1 AND id < ?2 AND ${unmoved} AND status IN ('completed', 'failed')`;
+  const inRange = `id >= ?1 AND id < ?2 AND ${unmoved} AND status IN ('completed', 'failed', 'cancelled')`;
   await db.batch([
     db
       .prepare(
@@ -111,9 +113,11 @@ async function rollUp(db: D1Database, from: string, to: string, now: number): Pr
       )
       .bind(from, to),
     submittedStatement(db, unmoved, from, to),
+    finishedStatement(db, unmoved, from, to),
+    submittedDaysStatement(db, unmoved, from, to),
     db
       .prepare(
-        `INSERT INTO job_finishes (tenant, minute, completed, failed)
+        `INSERT INTO job_finishes (tenant, minute, completed, failed, cancelled)
          SELECT tenant, finished_at / ${MINUTE_MS} * ${MINUTE_MS}, ${FINISHED_SUMS} FROM jobs WHERE ${inRange} AND finished_at >= ?3
          GROUP BY 1, 2
          ON CONFLICT (tenant, minute) DO UPDATE SET ${ADD_FINISHES}`,
@@ -121,25 +125,27 @@ async function rollUp(db: D1Database, from: string, to: string, now: number): Pr
       .bind(from, to, keepFrom),
     db
       .prepare(
-        `INSERT INTO job_finish_hours (tenant, hour, completed, failed)
+        `INSERT INTO job_finish_hours (tenant, hour, completed, failed, cancelled)
          SELECT tenant, finished_at / ${HOUR_MS} * ${HOUR_MS}, ${FINISHED_SUMS} FROM jobs
          WHERE ${inRange} AND finished_at >= ?3 AND finished_at < ?4
          GROUP BY 1, 2
          ON CONFLICT (tenant, hour) DO UPDATE SET ${ADD_FINISHES}`,
       )
       .bind(from, to, keepHoursFrom, keepFrom),
+    finishedDaysStatement(db, inRange, from, to, keepFrom),
     db.prepare(`UPDATE job_rollup_marks SET watermark = ?2, rolled_at = ?3 WHERE name = 'jobs' AND ${unmoved}`).bind(from, to, now),
     // Each tenant's minutes and hours past keeping are one range of the key, found by a seek per
     // tenant: the kept ones are not read every minute to move or delete the few that expired.
     db
       .prepare(
-        `${TENANTS_WITH_MINUTES} INSERT INTO job_finish_hours (tenant, hour, completed, failed)
-         SELECT tenant, minute / ${HOUR_MS} * ${HOUR_MS}, sum(completed), sum(failed) FROM job_finishes
+        `${TENANTS_WITH_MINUTES} INSERT INTO job_finish_hours (tenant, hour, completed, failed, cancelled)
+         SELECT tenant, minute / ${HOUR_MS} * ${HOUR_MS}, sum(completed), sum(failed), sum(cancelled) FROM job_finishes
          WHERE tenant IN (SELECT tenant FROM m) AND minute < ?1
          GROUP BY 1, 2
          ON CONFLICT (tenant, hour) DO UPDATE SET ${ADD_FINISHES}`,
       )
       .bind(keepFrom),
+    foldedDaysStatement(db, TENANTS_WITH_MINUTES, keepFrom),
     db.prepare(`${TENANTS_WITH_MINUTES} DELETE FROM job_finishes WHERE tenant IN (SELECT tenant FROM m) AND minute < ?1`).bind(keepFrom),
     db.prepare(`${TENANTS_WITH_HOURS} DELETE FROM job_finish_hours WHERE tenant IN (SELECT tenant FROM t) AND hour < ?1`).bind(keepHoursFrom),
   ]);

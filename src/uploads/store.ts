@@ -160,9 +160,13 @@ async function insertUpload(env: Env, row: UploadRow) {
   await database(env).insert(uploads).values(row);
 }
 
-export async function startMultipart(env: Env, tenant: string, meta: { name: string; contentType: string }): Promise<UploadRow> {
+/**
+ * Opens a multipart upload. A job writing its output names it (`id`) so that a retry opens it again:
+ * the earlier multipart upload is then left to R2 to expire.
+ */
+export async function startMultipart(env: Env, tenant: string, meta: { name: string; contentType: string }, id?: string): Promise<UploadRow> {
   const now = Date.now();
-  const id = newId("upl", now);
+  id ??= newId("upl", now);
   const multipart = await env.BUCKET.createMultipartUpload(uploadKey(tenant, id), {
     httpMetadata: { contentType: meta.contentType },
     customMetadata: { tenant, name: meta.name },
@@ -171,7 +175,14 @@ export async function startMultipart(env: Env, tenant: string, meta: { name: str
     id, tenant, name: meta.name, contentType: meta.contentType, status: "uploading", size: null, sha256: null,
     multipartId: multipart.uploadId, createdAt: now, completedAt: null,
   };
-  await insertUpload(env, row);
+  await database(env)
+    .insert(uploads)
+    .values(row)
+    .onConflictDoUpdate({
+      target: uploads.id,
+      set: { status: row.status, size: null, sha256: null, multipartId: row.multipartId, createdAt: now, completedAt: null },
+      setWhere: eq(uploads.tenant, tenant),
+    });
   return row;
 }
 

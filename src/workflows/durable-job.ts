@@ -10,7 +10,7 @@ import { type SettleInput, settle } from "../engine/settle";
 import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { PLATFORM_BINDING, onDatabase } from "../db/shards";
-import { metered } from "../engine/metering";
+import { Invocation } from "../usage/invocation";
 import { jobs } from "../db/schema";
 import { claimRetry } from "../engine/store/claim";
 import { checkpoints, stepStatements } from "../engine/store/steps";
@@ -110,21 +110,21 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     if (event.payload.cancelled) return { status: "cancelled", attempt: 0 };
     // This run works on its job's database: every method below reads `this.env.DB`.
     this.env = onDatabase(this.env, event.payload.db ?? PLATFORM_BINDING);
-    if (this.env.USAGE_LOG !== "true") return this.runJob(event, step);
-    // Metered like the queue consumer's batches (bench/ reads the line): one per invocation, which a
-    // Workflow gets again after each sleep or restart.
-    const { env, usage } = metered(this.env);
-    this.env = env;
+    // Metered like the queue consumer's batches, into the usage ledger: one record per invocation
+    // (a Workflow gets one again after each sleep or restart), and one before each sleep.
+    const invocation = new Invocation(this.env, "workflow_run");
+    this.env = invocation.env;
     try {
-      return await this.runJob(event, step);
+      return await this.runJob(event, invocation.steps(step), invocation);
     } finally {
-      console.log(JSON.stringify({ event: "workflow_run", jobId: event.payload.jobId, usage }));
+      await invocation.record({ jobId: event.payload.jobId });
     }
   }
 
-  private async runJob(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep) {
+  private async runJob(event: WorkflowEvent<DurableJobParams>, step: WorkflowStep, invocation: Invocation) {
     const { jobId, series } = event.payload;
     const job = event.payload.job ?? (await step.do("load job", () => this.loadJob(jobId)));
+    invocation.add(job.tenant);
     const definition = findJobDefinition(job.type);
     const succeeded = new Map<string, unknown>();
     // Past its first attempt in a new instance: its job lost the instance before, and goes on
@@ -141,7 +141,7 @@ export class DurableJobWorkflow extends WorkflowEntrypoint<Env, DurableJobParams
     for (;;) {
       const scope: AttemptScope = { step, jobId, tenant: job.tenant, series, attempt, claimToken, logs: [], succeeded, relay, shown: shown.current };
       const result: AttemptResult = definition
-        ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
+        ? await runAttempt(definition, { id: jobId, tenant: job.tenant, attempt, series, input: job.input, timeoutMs: job.timeoutMs }, this.hooks(scope))
         : { ok: false, timedOut: false, error: describeError(new NonRetryableError(`unknown job type "${job.type}"`)) };
       shown.current = scope.shown;
       const settleInput: SettleInput = {

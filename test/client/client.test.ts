@@ -32,7 +32,7 @@ describe("edge-jobs/client", () => {
     const types = readdirSync(dir).flatMap((f) => [...readFileSync(join(dir, f), "utf8").matchAll(/defineJob\(\{\s*type: "([^"]+)"/g)].map((m) => m[1]));
     const mapped: Record<keyof JobInputs, true> = {
       simulate: true, "http.request": true, "report.generate": true, "bulk.import": true,
-      export: true, batch: true, "document.ingest": true, "jobs.bulk": true,
+      export: true, batch: true, "document.ingest": true, "jobs.bulk": true, "file.analyze": true, "file.transform": true,
     };
     expect(types.sort()).toEqual(Object.keys(mapped).sort());
   });

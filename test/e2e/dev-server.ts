@@ -6,6 +6,9 @@ import { join } from "node:path";
 
 export const E2E_ADMIN_KEY = "e2e-admin-key";
 
+/** The origins of the dev servers started here: test/e2e/conformance-setup.ts checks their answers. */
+export const platformOrigins = new Set<string>();
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -154,6 +157,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  platformOrigins.add(url);
   return {
     url,
     port,

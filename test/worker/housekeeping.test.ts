@@ -7,6 +7,9 @@ import { expectError, later } from "./api-helpers";
 import { handler, insertJob } from "./engine-helpers";
 import { api, dbOf, env, envOf, json, newTenant, rowsInEveryShard, submit, tenantBeside, uploadFile, waitForStatus } from "./helpers";
 
+/** The sections of the settings this file does not change, as a new tenant has them. */
+const OTHER_DEFAULTS = { marketplace: { displayName: null }, search: { analytics: true, retentionDays: null, effectiveRetentionDays: 30 } };
+
 /** `count` new tenants whose data shares one shard. */
 async function tenantsOfOneShard(count: number) {
   const first = await newTenant();
@@ -82,18 +85,19 @@ const jobSettings = (retentionDays: number | null, concurrencyLimit: number | nu
 describe("job settings", () => {
   it("shows the defaults, and an admin key changes one section or field at a time", async () => {
     const { key } = await newTenant(["admin"]);
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object) });
+    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object), ...OTHER_DEFAULTS });
 
     const put = (body: unknown) => api("/settings", { key, method: "PUT", body });
-    expect(await json(await put({ jobs: { retentionDays: 7 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7), quotas: expect.any(Object) });
-    expect(await json(await put({ jobs: { concurrencyLimit: 25 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7, 25), quotas: expect.any(Object) });
-    expect(await json(await put({ reports: { keepVersions: 4 } }), 200)).toEqual({ reports: { keepVersions: 4 }, jobs: jobSettings(7, 25), quotas: expect.any(Object) });
+    expect(await json(await put({ jobs: { retentionDays: 7 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7), quotas: expect.any(Object), ...OTHER_DEFAULTS });
+    expect(await json(await put({ jobs: { concurrencyLimit: 25 } }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(7, 25), quotas: expect.any(Object), ...OTHER_DEFAULTS });
+    expect(await json(await put({ reports: { keepVersions: 4 } }), 200)).toEqual({ reports: { keepVersions: 4 }, jobs: jobSettings(7, 25), quotas: expect.any(Object), ...OTHER_DEFAULTS });
     expect(await json(await put({ jobs: { retentionDays: null }, reports: { keepVersions: null } }), 200)).toEqual({
       reports: { keepVersions: null },
       jobs: jobSettings(null, 25),
       quotas: expect.any(Object),
+      ...OTHER_DEFAULTS,
     });
-    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null, 25), quotas: expect.any(Object) });
+    expect(await json(await api("/settings", { key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null, 25), quotas: expect.any(Object), ...OTHER_DEFAULTS });
   });
 
   it("refuses bad values with a 400 and changes nothing", async () => {
@@ -135,7 +139,7 @@ describe("job settings", () => {
     await expectError(await api("/settings", { key: reportsWriter.key, method: "PUT", body: jobsBody }), 403, "forbidden");
     await expectError(await api("/settings", { key: reportsWriter.key, method: "PUT", body: { ...jobsBody, reports: { keepVersions: 2 } } }), 403, "forbidden");
     await expectError(await api("/settings", { key: writerOnly.key, method: "PUT", body: jobsBody }), 403, "forbidden");
-    expect(await json(await api("/settings", { key: reportsWriter.key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object) });
+    expect(await json(await api("/settings", { key: reportsWriter.key }), 200)).toEqual({ reports: { keepVersions: null }, jobs: jobSettings(null), quotas: expect.any(Object), ...OTHER_DEFAULTS });
     await json(await api("/settings", { key: reportsWriter.key, method: "PUT", body: { reports: { keepVersions: 2 } } }), 200);
   });
 });
@@ -341,7 +345,7 @@ describe("job housekeeping", () => {
     const doc = await json(await api("/openapi.json"), 200);
     expect(Object.keys(doc.paths["/api/v1/maintenance/cleanup"])).toEqual(["post"]);
     expect(Object.keys(doc.paths["/api/v1/settings"]).sort()).toEqual(["get", "put"]);
-    expect(Object.keys(doc.components.schemas.TenantSettingsUpdate.properties).sort()).toEqual(["jobs", "quotas", "reports"]);
+    expect(Object.keys(doc.components.schemas.TenantSettingsUpdate.properties).sort()).toEqual(["jobs", "marketplace", "quotas", "reports", "search"]);
     expect(Object.keys(doc.components.schemas.Stats.properties)).toContain("housekeeping");
   });
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { escapeLabelValue } from "../../src/stats/exposition";
 import { cleanUpJobs } from "../../src/housekeeping/jobs";
 import { expectError } from "./api-helpers";
-import { insertJob, tickAMinuteLater } from "./engine-helpers";
+import { insertJob, tickAMinuteLater, updateJobRow } from "./engine-helpers";
 import { ADMIN_KEY, api, dbOf, envOf, json, newTenant, submit, tenantBeside, waitForStatus } from "./helpers";
 
 const DAY = 86_400_000;
@@ -129,6 +129,27 @@ describe("GET /metrics", () => {
     expect(buckets.at(-1)!.value).toBe(count);
     expect(buckets.at(-2)!.value).toBe(count);
     expect(valueOf(s, "edge_jobs_job_duration_seconds_sum", ofA)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("counts a job the roll-up passed while it ran when it finishes, and a replayed one each time, never twice", async () => {
+    const c = await newTenant(WITH_METRICS);
+    const ofC = { tenant: c.tenant, type: "simulate" };
+    const running = await insertJob(c.tenant, quick(), { status: "running", attempts: 2, startedAt: Date.now() - 2_000 });
+    await tickAMinuteLater();
+    expect(valueOf(await scraped(c.key), "edge_jobs_jobs_completed_total", ofC) ?? 0).toBe(0);
+    await updateJobRow(running.id, { status: "completed", finishedAt: Date.now() });
+    let s = await scraped(c.key);
+    expect(valueOf(s, "edge_jobs_jobs_completed_total", ofC)).toBe(1);
+    expect(valueOf(s, "edge_jobs_jobs_retried_total", ofC)).toBe(1);
+    expect(valueOf(s, "edge_jobs_job_duration_seconds_count", ofC)).toBe(1);
+    expect(valueOf(s, "edge_jobs_job_duration_seconds_bucket", { ...ofC, le: "5" })).toBe(1);
+    expect(valueOf(s, "edge_jobs_job_duration_seconds_bucket", { ...ofC, le: "1" })).toBe(0);
+    await tickAMinuteLater();
+    expect(valueOf(await scraped(c.key), "edge_jobs_jobs_completed_total", ofC)).toBe(1);
+    await updateJobRow(running.id, { status: "queued", finishedAt: null });
+    await updateJobRow(running.id, { status: "failed", finishedAt: Date.now() });
+    s = await scraped(c.key);
+    expect([valueOf(s, "edge_jobs_jobs_completed_total", ofC), valueOf(s, "edge_jobs_jobs_failed_total", ofC)]).toEqual([1, 1]);
   });
 
   it("shows a tenant's key its own series only, and the platform's admin key every tenant's across databases", async () => {

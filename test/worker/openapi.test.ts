@@ -2,12 +2,17 @@
 // point), and the offline API reference at /docs.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../src/errors";
 
 const ORIGIN = "https://jobs.test";
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
 
 type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, Response> };
-type Response = { content?: Record<string, { schema?: Record<string, unknown> }>; headers?: Record<string, unknown> };
+type Response = {
+  $ref?: string;
+  content?: Record<string, { schema?: Record<string, unknown>; "x-itemSchema"?: unknown }>;
+  headers?: Record<string, unknown>;
+};
 
 let document: any;
 const operations: { method: string; path: string; operation: Operation }[] = [];
@@ -22,6 +27,10 @@ beforeAll(async () => {
 });
 
 const operation = (method: string, path: string) => operations.find((o) => o.method === method && o.path === path)!.operation;
+/** A response as written, or the shared one (`#/components/responses/...`) it refers to. */
+const resolved = (response: Response): Response =>
+  response.$ref ? document.components.responses[response.$ref.replace("#/components/responses/", "")] : response;
+const responseOf = (method: string, path: string, status: string) => resolved(operation(method, path).responses[status]!);
 
 /** Every schema object in `node`, with where it is. */
 function* schemas(node: unknown, at = "#"): Generator<[string, Record<string, unknown>]> {
@@ -55,12 +64,14 @@ describe("OpenAPI document", () => {
     expect(operation("get", "/api/v1/health").security).toEqual([]);
     expect(operation("post", "/api/v1/session").security).toEqual([]);
     const open = operations.filter((o) => o.operation.security?.length === 0).map((o) => `${o.method} ${o.path}`);
-    expect(open.sort()).toEqual(["get /api/v1/health", "post /api/v1/session"]);
+    // A handler's callbacks: the attempt-scoped token in the path is their credential.
+    const callbacks = ["complete", "fail", "progress"].map((a) => `post /api/v1/callbacks/{tenant}/{jobId}/{token}/${a}`);
+    expect(open.sort()).toEqual(["get /api/v1/health", ...callbacks, "post /api/v1/session"]);
   });
 
   it("gives every response with a body its media types and a schema", () => {
     for (const { method, path, operation: op } of operations) {
-      for (const [status, response] of Object.entries(op.responses)) {
+      for (const [status, response] of Object.entries(op.responses).map(([s, r]) => [s, resolved(r)] as const)) {
         if (["101", "204", "304"].includes(status)) continue;
         const where = `${method} ${path} ${status}`;
         expect(Object.keys(response.content ?? {}), where).not.toHaveLength(0);
@@ -76,11 +87,24 @@ describe("OpenAPI document", () => {
     ["get", "/api/v1/reports/{id}/versions/{n}", "text/markdown", undefined],
     ["get", "/api/v1/reports/{id}/export", "application/zip", "binary"],
     ["get", "/api/v1/uploads/{id}/content", "*/*", "binary"],
-    ["get", "/api/v1/jobs/{id}/events", "text/event-stream", undefined],
-    ["get", "/api/v1/events", "text/event-stream", undefined],
+    ["get", "/metrics", "text/plain; version=0.0.4; charset=utf-8", undefined],
   ])("%s %s answers %s as a string", (method, path, type, format) => {
     const schema = operation(method, path).responses["200"]!.content![type]!.schema!;
     expect(schema).toEqual(format ? { type: "string", format } : { type: "string" });
+  });
+
+  it.each([
+    ["/api/v1/jobs/{id}/events", "JobEvent", ["JobSnapshotEvent", "JobProgressEvent", "JobStatusEvent"]],
+    ["/api/v1/events", "FeedEvent", ["FeedReadyEvent", "FeedResetEvent", "FeedJobEvent", "FeedProgressEvent"]],
+  ])("GET %s streams SSE whose events are %s messages, each a schema of its own", (path, name, members) => {
+    const media = operation("get", path).responses["200"]!.content!["text/event-stream"]!;
+    expect(media.schema).toMatchObject({ type: "string", description: expect.stringContaining(name) });
+    expect(media["x-itemSchema"]).toEqual({ $ref: `#/components/schemas/${name}` });
+    const union = document.components.schemas[name];
+    expect(union.oneOf).toEqual(members.map((m) => ({ $ref: `#/components/schemas/${m}` })));
+    expect(union.discriminator.propertyName).toBe("type");
+    for (const member of members) expect(document.components.schemas[member].required, member).toEqual(expect.arrayContaining(["type", "seq"]));
+    expect(operation("get", path).responses["101"]).toMatchObject({ description: expect.stringContaining(name) });
   });
 
   it("has no allOf around a $ref where null is allowed: no null would validate", () => {
@@ -95,23 +119,70 @@ describe("OpenAPI document", () => {
     expect(JSON.stringify(report)).toContain(JSON.stringify(nullRef("ReportVersion")));
   });
 
-  it("documents Location on creates and the rate-limit headers on the submits' 429s", () => {
+  it("has no allOf with a member that forbids additional properties: the other members' would be refused", () => {
+    const target = (s: Record<string, unknown>) => (s.$ref ? document.components.schemas[String(s.$ref).split("/").pop()!] : s);
+    const broken = [...schemas(document)]
+      .filter(([, s]) => Array.isArray(s.allOf) && s.allOf.length > 1 && s.allOf.some((m: any) => target(m)?.additionalProperties === false))
+      .map(([at]) => at);
+    expect(broken).toEqual([]);
+  });
+
+  it("documents Location on creates, and the rate-limit headers on submissions", () => {
+    const headersOf = (method: string, path: string, status: string) => Object.keys(responseOf(method, path, status).headers ?? {}).sort();
     for (const [method, path, status] of [
-      ["post", "/api/v1/jobs", "202"],
       ["post", "/api/v1/schedules", "201"],
       ["post", "/api/v1/templates", "201"],
       ["post", "/api/v1/uploads", "201"],
       ["post", "/api/v1/documents", "202"],
+      ["post", "/api/v1/reports", "201"],
+      ["post", "/api/v1/reports/import", "201"],
     ] as const) {
-      expect(Object.keys(operation(method, path).responses[status]!.headers ?? {}), `${method} ${path}`).toEqual(["Location"]);
+      expect(headersOf(method, path, status), `${method} ${path}`).toEqual(["Location", "x-request-id"]);
     }
-    for (const path of ["/api/v1/jobs", "/api/v1/jobs/batch"]) {
-      const limited = operation("post", path).responses["429"]!;
-      expect(limited.content!["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/Error" });
-      expect(Object.keys(limited.headers!).sort()).toEqual(
-        ["RateLimit-Limit", "RateLimit-Policy", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"],
-      );
+    const rateLimit = ["RateLimit-Limit", "RateLimit-Policy", "RateLimit-Remaining", "RateLimit-Reset"];
+    expect(headersOf("post", "/api/v1/jobs", "202")).toEqual(["Location", ...rateLimit, "x-request-id"]);
+    expect(headersOf("post", "/api/v1/jobs/batch", "202")).toEqual([...rateLimit, "x-request-id"]);
+    for (const path of ["/api/v1/jobs", "/api/v1/jobs/batch", "/api/v1/jobs/bulk", "/api/v1/refresh/{resource}", "/api/v1/schedules/{id}/trigger", "/api/v1/documents"]) {
+      const limited = responseOf("post", path, "429");
+      expect(limited.content!["application/json"]!.schema, path).toEqual({ $ref: "#/components/schemas/Error" });
+      expect(headersOf("post", path, "429"), path).toEqual([...rateLimit, "Retry-After", "x-request-id"]);
+      expect(limited.headers!["Retry-After"]).toMatchObject({ required: true, schema: { type: "integer" } });
     }
+  });
+
+  it("lists every error code as an enum, the one list src/errors.ts keeps", () => {
+    expect(document.components.schemas.ErrorCode).toMatchObject({ type: "string", enum: [...ERROR_CODES] });
+    expect(document.components.schemas.Error.properties.error.properties.code).toEqual({ $ref: "#/components/schemas/ErrorCode" });
+    for (const code of ["validation_failed", "malformed_json", "payload_too_large", "unauthorized", "forbidden", "rate_limited", "quota_live_jobs", "internal_error"]) {
+      expect(ERROR_CODES, code).toContain(code);
+    }
+  });
+
+  it("declares on every operation the errors it can give, and x-request-id on every answer", () => {
+    expect(Object.keys(document.components.headers)).toEqual(["RequestId"]);
+    for (const { method, path, operation: op } of operations) {
+      const where = `${method} ${path}`;
+      const statuses = Object.keys(op.responses);
+      expect(statuses, where).toContain("500");
+      if (path !== "/api/v1/health") expect(statuses.some((s) => s.startsWith("4")), where).toBe(true);
+      if (op.security?.length !== 0) expect(statuses, where).toEqual(expect.arrayContaining(["401", "403"]));
+      if (path.includes("{id}")) expect(statuses, where).toContain("404");
+      if ((op as { requestBody?: unknown }).requestBody) expect(statuses, where).toEqual(expect.arrayContaining(["400", "413"]));
+      for (const [status, response] of Object.entries(op.responses)) {
+        expect(resolved(response).headers?.["x-request-id"], `${where} ${status}`).toEqual({ $ref: "#/components/headers/RequestId" });
+      }
+    }
+    expect(operation("get", "/api/v1/jobs/{id}").responses["401"]).toEqual({ $ref: "#/components/responses/Unauthorized" });
+    expect(Object.keys(operation("get", "/api/v1/health").responses)).toEqual(["200", "500", "503"]);
+  });
+
+  it("names the headers of downloads: ETag, Content-Disposition, Content-Range", () => {
+    const headersOf = (method: string, path: string, status: string) => Object.keys(responseOf(method, path, status).headers ?? {});
+    expect(headersOf("get", "/api/v1/reports/{id}/versions/{n}", "200")).toEqual(expect.arrayContaining(["ETag", "X-Content-SHA256"]));
+    expect(headersOf("get", "/api/v1/reports/{id}/versions/{n}", "304")).toEqual(expect.arrayContaining(["ETag"]));
+    expect(headersOf("get", "/api/v1/reports/{id}/export", "200")).toContain("Content-Disposition");
+    expect(headersOf("get", "/api/v1/uploads/{id}/content", "206")).toEqual(expect.arrayContaining(["Content-Range", "ETag"]));
+    expect(headersOf("get", "/api/v1/uploads/{id}/content", "416")).toContain("Content-Range");
   });
 });
 

@@ -12,7 +12,7 @@ async function versionsOf(key: string, id: string) {
 describe("report retention", () => {
   it("reads and changes the tenant's settings, refusing bad values", async () => {
     const { key } = await reportsTenant();
-    const settings = (keepVersions: number | null) => ({ reports: { keepVersions }, jobs: { retentionDays: null, effectiveRetentionDays: 30, concurrencyLimit: null }, quotas: expect.any(Object) });
+    const settings = (keepVersions: number | null) => ({ reports: { keepVersions }, jobs: { retentionDays: null, effectiveRetentionDays: 30, concurrencyLimit: null }, quotas: expect.any(Object), marketplace: { displayName: null }, search: { analytics: true, retentionDays: null, effectiveRetentionDays: 30 } });
     expect(await json(await api("/settings", { key }), 200)).toEqual(settings(null));
     expect(await json(await api("/settings", { key, method: "PUT", body: { reports: { keepVersions: 3 } } }), 200)).toEqual(settings(3));
     expect(await json(await api("/settings", { key }), 200)).toEqual(settings(3));

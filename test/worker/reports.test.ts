@@ -172,7 +172,7 @@ describe("report access", () => {
 
   it("answers malformed stores with 4xx JSON errors and stores nothing", async () => {
     const { key, tenant } = await reportsTenant();
-    for (const body of [{}, { name: "x", format: "docx", content: "" }, { name: "x", format: "text" }, { name: "", format: "text", content: "x" }, { name: "x", format: "text", content: 5 }]) {
+    for (const body of [{}, { name: "x", format: "xlsx", content: "" }, { name: "x", format: "text" }, { name: "", format: "text", content: "x" }, { name: "x", format: "text", content: 5 }]) {
       const res = await api("/reports", { key, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }

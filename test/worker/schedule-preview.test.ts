@@ -122,7 +122,7 @@ describe("POST /schedules/preview", () => {
     const doc = await json(await api("/openapi.json", { key: null }), 200);
     const op = doc.paths["/api/v1/schedules/preview"].post;
     expect(op.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/PreviewSchedule" });
-    expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "401", "403", "413", "422"]);
+    expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "401", "403", "413", "422", "500", "503"]);
     expect(Object.keys(doc.components.schemas.PreviewSchedule.properties)).toEqual(["cron", "intervalMs", "timezone", "startsAt", "endsAt", "count"]);
     expect(doc.components.schemas.SchedulePreview.required).toEqual(["nextRuns"]);
   });

@@ -259,7 +259,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
       seen = undefined;
       const { hooks, written } = recordingHooks(tenant);
       const input = JSON.stringify({ token: { $secret: "leaky" }, fail });
-      const outcome = await runAttempt(leaky, { id: `job_leaky_${fail}`, tenant, attempt: 1, input, timeoutMs: 10_000 }, hooks);
+      const outcome = await runAttempt(leaky, { id: `job_leaky_${fail}`, tenant, attempt: 1, series: 0, input, timeoutMs: 10_000 }, hooks);
       expect(seen).toBe(value);
       const everything = JSON.stringify({ outcome, written });
       expect(everything).not.toContain(value);
@@ -277,7 +277,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
     await putSecret(key, "gone", uniqueValue("gone"));
     await api("/secrets/gone", { key, method: "DELETE" });
     const { hooks } = recordingHooks(tenant);
-    const outcome = await runAttempt(leaky, { id: "job_gone", tenant, attempt: 1, input: JSON.stringify({ token: { $secret: "gone" } }), timeoutMs: 10_000 }, hooks);
+    const outcome = await runAttempt(leaky, { id: "job_gone", tenant, attempt: 1, series: 0, input: JSON.stringify({ token: { $secret: "gone" } }), timeoutMs: 10_000 }, hooks);
     expect(outcome).toMatchObject({ ok: false, error: { name: "NonRetryableError", retryable: false, message: 'secret "gone" not found: it was deleted after the job was submitted' } });
   });
 
@@ -292,7 +292,7 @@ describe("runAttempt reveals secrets and takes them out of what the attempt writ
       await database(envOf(thief.tenant)).update(secrets).set({ ciphertext: stolen.ciphertext, iv: stolen.iv }).where(and(eq(secrets.tenant, thief.tenant), eq(secrets.name, name)));
       const { hooks } = recordingHooks(thief.tenant);
       const input = JSON.stringify({ token: { $secret: name } });
-      const outcome = await runAttempt(leaky, { id: `job_${name}`, tenant: thief.tenant, attempt: 1, input, timeoutMs: 10_000 }, hooks);
+      const outcome = await runAttempt(leaky, { id: `job_${name}`, tenant: thief.tenant, attempt: 1, series: 0, input, timeoutMs: 10_000 }, hooks);
       expect(outcome).toMatchObject({ ok: false, error: { name: "NonRetryableError", message: `secret "${name}" cannot be decrypted (was SECRETS_KEY changed?): store it again` } });
     }
   });

@@ -138,7 +138,7 @@ describe("GET /stats windows, per-type durations and stuck jobs", () => {
     const { t, kept } = expiring;
     expect((await stats(t.key)).windows.week).toEqual({ completed: 2, failed: 1, perMinute: 3 / 10_080, failureRate: 1 / 3 });
     const rows = await database(envOf(t.tenant)).select().from(jobFinishHours).where(eq(jobFinishHours.tenant, t.tenant));
-    expect(rows).toEqual([{ tenant: t.tenant, hour: kept, completed: 2, failed: 1 }]);
+    expect(rows).toEqual([{ tenant: t.tenant, hour: kept, completed: 2, failed: 1, cancelled: 0 }]);
   });
 
   it("folds the minutes past two hours into their hours, each finish once, and keeps the others", async () => {
@@ -147,7 +147,7 @@ describe("GET /stats windows, per-type durations and stuck jobs", () => {
     // Each minute held 2 completions and 1 failure; an hour holds those of its folded minutes.
     const foldedIn = (hour: number) => minutes.filter((m) => !m.kept && hourOf(m.minute) === hour).length;
     const hours = [...new Set(minutes.filter((m) => !m.kept).map((m) => hourOf(m.minute)))].sort((x, y) => x - y);
-    expect(rows.sort((x, y) => x.hour - y.hour)).toEqual(hours.map((hour) => ({ tenant, hour, completed: 2 * foldedIn(hour), failed: foldedIn(hour) })));
+    expect(rows.sort((x, y) => x.hour - y.hour)).toEqual(hours.map((hour) => ({ tenant, hour, completed: 2 * foldedIn(hour), failed: foldedIn(hour), cancelled: 0 })));
     const left = await database(envOf(tenant)).select().from(jobFinishes).where(eq(jobFinishes.tenant, tenant));
     expect(left.map((r) => r.minute).sort((x, y) => x - y)).toEqual(minutes.filter((m) => m.kept).map((m) => m.minute));
     const body = await stats(key);
@@ -263,7 +263,7 @@ describe("GET /stats/history", () => {
     const doc = await json(await api("/openapi.json", { key: null }), 200);
     const op = doc.paths["/api/v1/stats/history"].get;
     expect(op.parameters).toEqual([expect.objectContaining({ name: "window", in: "query", required: true, schema: expect.objectContaining({ enum: ["hour", "day", "week"] }) })]);
-    expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "401", "403"]);
+    expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "401", "403", "500", "503"]);
     expect(doc.components.schemas.StatsHistory.required).toEqual(["window", "bucketSeconds", "points"]);
     expect(Object.keys(doc.components.schemas.Stats.properties)).toEqual(expect.arrayContaining(["windows", "durationByType", "stuck"]));
   });

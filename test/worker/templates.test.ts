@@ -160,7 +160,7 @@ describe("templates", () => {
     for (const [body, status] of [
       ["{not json", 400],
       [{ name: "", format: "markdown", body: "x" }, 400],
-      [{ name: "x", format: "docx", body: "x" }, 400],
+      [{ name: "x", format: "xlsx", body: "x" }, 400],
       [{ name: "x", format: "text", body: 42 }, 400],
       [{ name: "x", format: "text", body: "x".repeat(300 * 1024) }, 400],
     ] as const) {

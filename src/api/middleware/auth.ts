@@ -54,6 +54,7 @@ export function actAs(c: Context<AppEnv>, principal: Principal) {
 
 /** Binds the request to `tenant`'s database (for a platform admin acting on another tenant, too). */
 export function useTenantDatabase(c: Context<AppEnv>, tenant: string) {
+  c.set("tenant", tenant);
   c.env = tenantEnv(c.env, tenant);
   c.set("db", database(c.env));
 }

@@ -37,7 +37,7 @@ const itemsRouteDef = createRoute({
       cursor: z.string().max(300).optional(),
     }),
   },
-  responses: { 200: jsonContent(listOf(BatchItemSchema, "BatchItemList"), "A page"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonContent(listOf(BatchItemSchema, "BatchItemList"), "A page"), ...errorResponses(404) },
 });
 
 /** The fields of a batch item the route shows. */

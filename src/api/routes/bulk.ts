@@ -30,7 +30,7 @@ const bulkRoute = createRoute({
   responses: {
     202: withLocation(jsonContent(JobSchema, "The bulk action, as a job; the Location header points at it")),
     200: jsonContent(BulkCountSchema, "With dryRun: how many jobs the action would change now"),
-    ...errorResponses(400, 401, 403, 413, 422, 429),
+    ...errorResponses(413, 422, 429),
   },
 });
 

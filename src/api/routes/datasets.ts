@@ -2,24 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type SQL, and, asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { datasetRows, datasets } from "../../db/schema";
-import { DatasetSchemaSchema } from "../../datasets/fields";
 import { iso } from "../../engine/job-view";
 import { DATASET_NAME } from "../../jobs/bulk-import";
-import { errorResponses, jsonContent, listOf } from "../../schemas/common";
+import { errorResponses, jsonContent } from "../../schemas/common";
+import { DatasetListSchema, DatasetPageQuery, DatasetRowListSchema, DatasetSchema } from "../../schemas/dataset";
 import { newRouter } from "../context";
 import { notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { cursorWith, decodeCursor, pageOf } from "../pagination";
 
 const NameParam = z.object({ name: z.string().regex(DATASET_NAME).openapi({ param: { name: "name", in: "path" } }) });
-const Page = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), cursor: z.string().max(500).optional() });
-
-const DatasetView = z
-  .object({ name: z.string(), schema: DatasetSchemaSchema, rows: z.number().int(), createdAt: z.string(), updatedAt: z.string() })
-  .openapi("Dataset");
-const RowView = z
-  .object({ key: z.string(), sourceRow: z.number().int(), jobId: z.string(), data: z.record(z.string(), z.unknown()), updatedAt: z.string() })
-  .openapi("DatasetRow");
 
 const listRouteDef = createRoute({
   method: "get",
@@ -28,8 +20,8 @@ const listRouteDef = createRoute({
   summary: "List the tenant's datasets",
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
-  request: { query: Page },
-  responses: { 200: jsonContent(listOf(DatasetView, "DatasetList"), "A page"), ...errorResponses(400, 401, 403) },
+  request: { query: DatasetPageQuery },
+  responses: { 200: jsonContent(DatasetListSchema, "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -40,7 +32,7 @@ const getRouteDef = createRoute({
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: NameParam },
-  responses: { 200: jsonContent(DatasetView, "The dataset"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonContent(DatasetSchema, "The dataset"), ...errorResponses(404) },
 });
 
 const rowsRouteDef = createRoute({
@@ -50,8 +42,8 @@ const rowsRouteDef = createRoute({
   summary: "Page through a dataset's rows in key order",
   tags: ["datasets"],
   middleware: [requireScope("jobs:read")] as const,
-  request: { params: NameParam, query: Page },
-  responses: { 200: jsonContent(listOf(RowView, "DatasetRowList"), "A page"), ...errorResponses(400, 401, 403, 404) },
+  request: { params: NameParam, query: DatasetPageQuery },
+  responses: { 200: jsonContent(DatasetRowListSchema, "A page"), ...errorResponses(404) },
 });
 
 const deleteRouteDef = createRoute({
@@ -62,7 +54,7 @@ const deleteRouteDef = createRoute({
   tags: ["datasets"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: NameParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 /** A dataset with the count of its rows, as the list and get routes read it. */

@@ -1,19 +1,16 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import { deadLetters, jobs } from "../../db/schema";
 import { requeueJob } from "../../engine/control";
 import { iso, toJob } from "../../engine/job-view";
 import { purgeDeadLetters, removeDeadLetter } from "../../engine/store/removal";
-import { IdParam, errorResponses, jsonContent, listOf, nullable } from "../../schemas/common";
-import { ErrorInfoSchema, JobSchema } from "../../schemas/job";
+import { IdParam, errorResponses, jsonContent } from "../../schemas/common";
+import { DeadLetterListSchema, ListDeadLettersQuery, PurgedDeadLettersSchema } from "../../schemas/dead-letter";
+import { JobSchema } from "../../schemas/job";
 import { newRouter } from "../context";
 import { notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, pageOf } from "../pagination";
-
-const DeadLetterSchema = z
-  .object({ job: JobSchema, failedAt: z.string(), error: nullable(ErrorInfoSchema) })
-  .openapi("DeadLetter");
 
 const listRoute = createRoute({
   method: "get",
@@ -22,14 +19,8 @@ const listRoute = createRoute({
   summary: "List jobs that failed for good, most recent first",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:read")] as const,
-  request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-      cursor: z.string().max(300).optional(),
-      type: z.string().max(100).optional(),
-    }),
-  },
-  responses: { 200: jsonContent(listOf(DeadLetterSchema, "DeadLetterList"), "A page"), ...errorResponses(400, 401, 403) },
+  request: { query: ListDeadLettersQuery },
+  responses: { 200: jsonContent(DeadLetterListSchema, "A page") },
 });
 
 const replayRoute = createRoute({
@@ -40,7 +31,7 @@ const replayRoute = createRoute({
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(401, 403, 404, 409) },
+  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(404, 409) },
 });
 
 const deleteRoute = createRoute({
@@ -51,7 +42,7 @@ const deleteRoute = createRoute({
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Discarded" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Discarded" }, ...errorResponses(404) },
 });
 
 const purgeRoute = createRoute({
@@ -61,7 +52,7 @@ const purgeRoute = createRoute({
   summary: "Discard every dead letter of the tenant",
   tags: ["dead letters"],
   middleware: [requireScope("jobs:write")] as const,
-  responses: { 200: jsonContent(z.object({ purged: z.number().int() }), "How many were discarded"), ...errorResponses(401, 403) },
+  responses: { 200: jsonContent(PurgedDeadLettersSchema, "How many were discarded") },
 });
 
 const isCursor = (v: unknown): v is { failedAt: number; id: string } =>

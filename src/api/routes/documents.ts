@@ -1,49 +1,25 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { documents } from "../../db/schema";
-import { OVERLAP_RULE, chunkOptionFields, overlapAllowed } from "../../documents/chunk";
 import { type DocumentRow, deleteDocuments, findDocument, toDocument } from "../../documents/store";
 import { newId } from "../../engine/ids";
 import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
+import { IdParam, errorResponses, jsonBody, jsonContent, withLocation } from "../../schemas/common";
+import {
+  DeleteDocumentsSchema,
+  DeletedDocumentsSchema,
+  DocumentBatchSchema,
+  DocumentListSchema,
+  DocumentSchema,
+  ListDocumentsQuery,
+  RegisterDocumentBatchSchema,
+  RegisterDocumentSchema,
+} from "../../schemas/document";
 import { findUpload } from "../../uploads/store";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
-
-const COLLECTION = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "letters, digits, _, . and -");
-const MAX_PER_BATCH = 100;
-
-const RegisterSchema = z
-  .object({
-    uploadId: z.string().min(1).max(64),
-    collection: COLLECTION,
-    name: z.string().trim().min(1).max(500).optional().describe("Default: the upload's name."),
-    metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()])).default({}).describe("Your own fields, filterable."),
-    ...chunkOptionFields,
-  })
-  .refine(overlapAllowed, { message: OVERLAP_RULE, path: ["chunkOverlap"] })
-  .openapi("RegisterDocument");
-
-const DocumentSchema = z
-  .object({
-    id: z.string(),
-    collection: z.string(),
-    name: z.string(),
-    uploadId: z.string(),
-    contentType: z.string(),
-    size: z.number().int(),
-    status: z.enum(["pending", "extracting", "chunking", "indexing", "completed", "failed"]),
-    metadata: z.record(z.string(), z.unknown()),
-    chunks: z.number().int(),
-    textLength: z.number().int().nullable(),
-    error: z.string().nullable(),
-    jobId: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi("Document");
 
 const registerRouteDef = createRoute({
   method: "post",
@@ -52,8 +28,8 @@ const registerRouteDef = createRoute({
   summary: "Register an uploaded file as a document of a collection; a document.ingest job indexes it",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: jsonBody(RegisterSchema),
-  responses: { 202: withLocation(jsonContent(DocumentSchema, "Registered; its job is queued")), ...errorResponses(400, 401, 403, 422) },
+  request: jsonBody(RegisterDocumentSchema),
+  responses: { 202: withLocation(jsonContent(DocumentSchema, "Registered; its job is queued")), ...errorResponses(422, 429) },
 });
 
 const registerBatchRouteDef = createRoute({
@@ -63,8 +39,8 @@ const registerBatchRouteDef = createRoute({
   summary: "Register up to 100 documents at once (all or nothing)",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: jsonBody(z.object({ documents: z.array(RegisterSchema).min(1).max(MAX_PER_BATCH) })),
-  responses: { 202: jsonContent(z.object({ items: z.array(DocumentSchema) }), "Registered"), ...errorResponses(400, 401, 403, 422) },
+  request: jsonBody(RegisterDocumentBatchSchema),
+  responses: { 202: jsonContent(DocumentBatchSchema, "Registered"), ...errorResponses(422, 429) },
 });
 
 const listRouteDef = createRoute({
@@ -74,17 +50,8 @@ const listRouteDef = createRoute({
   summary: "List documents, newest first; filter by collection, status and metadata (meta.<field>=value)",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
-  request: {
-    query: z
-      .object({
-        collection: COLLECTION.optional(),
-        status: DocumentSchema.shape.status.optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        cursor: z.string().max(300).optional(),
-      })
-      .catchall(z.string().max(500)),
-  },
-  responses: { 200: jsonContent(listOf(DocumentSchema, "DocumentList"), "A page"), ...errorResponses(400, 401, 403) },
+  request: { query: ListDocumentsQuery },
+  responses: { 200: jsonContent(DocumentListSchema, "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -95,7 +62,7 @@ const getRouteDef = createRoute({
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(DocumentSchema, "The document"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(DocumentSchema, "The document"), ...errorResponses(404) },
 });
 
 const deleteRouteDef = createRoute({
@@ -106,7 +73,7 @@ const deleteRouteDef = createRoute({
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 const deleteBatchRouteDef = createRoute({
@@ -116,12 +83,12 @@ const deleteBatchRouteDef = createRoute({
   summary: "Delete up to 100 documents at once",
   tags: ["documents"],
   middleware: [requireScope("jobs:write")] as const,
-  request: jsonBody(z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_PER_BATCH) })),
-  responses: { 200: jsonContent(z.object({ deleted: z.number().int(), missing: z.array(z.string()) }), "Deleted"), ...errorResponses(400, 401, 403) },
+  request: jsonBody(DeleteDocumentsSchema),
+  responses: { 200: jsonContent(DeletedDocumentsSchema, "Deleted") },
 });
 
 /** Registers documents and submits their ingest jobs; documents whose job could not be submitted are removed. */
-async function register(env: Env, principal: Parameters<typeof submitJobs>[1], requests: z.output<typeof RegisterSchema>[]) {
+async function register(env: Env, principal: Parameters<typeof submitJobs>[1], requests: z.output<typeof RegisterDocumentSchema>[]) {
   const tenant = principal.tenant;
   const issues: { path: string; message: string }[] = [];
   const uploads = await Promise.all(requests.map((r) => findUpload(env, tenant, r.uploadId)));

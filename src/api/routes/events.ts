@@ -4,6 +4,7 @@ import { bindingOf } from "../../db/shards";
 import { jobEvents } from "../../engine/events";
 import { findJob } from "../../engine/control";
 import { IdParam, errorResponses } from "../../schemas/common";
+import { JobEventSchema, eventStreamContent } from "../../schemas/events";
 import { type AppEnv, newRouter } from "../context";
 import { ApiError } from "../errors";
 import { relayAsSse, relayWebSocket } from "../event-relay";
@@ -17,7 +18,7 @@ const eventsRoute = createRoute({
   operationId: "watchJob",
   summary: "Watch a job: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
   description:
-    "The first message is `{type:'snapshot', job}`, then `progress` and `status` events, each with an increasing `seq`. " +
+    "Each message is a `JobEvent`: first `{type:'snapshot', seq, job}`, then `progress` and `status` events, each with an increasing `seq`. " +
     "The stream ends after a final status. Reconnect with `?after=<seq>` (SSE: `Last-Event-ID`) to receive what was missed; " +
     "an SSE client resuming a finished job's stream with nothing missed gets 204, which stops an EventSource reconnecting. " +
     "Authenticate with `Authorization: Bearer <key>`, the dashboard's session cookie, or, from a browser, `?token=` from `POST /jobs/{id}/events/token`.",
@@ -30,10 +31,10 @@ const eventsRoute = createRoute({
     }),
   },
   responses: {
-    101: { description: "Switching to a websocket" },
-    200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
+    101: { description: "Switching to a websocket: each text message is one `JobEvent` as JSON" },
+    200: eventStreamContent("An SSE stream of `JobEvent`s", "JobEvent"),
     204: { description: "SSE only: the job is finished and the client, resuming, has missed nothing; it should stop reconnecting" },
-    ...errorResponses(400, 401, 403, 404, 426),
+    ...errorResponses(404, 426),
   },
 });
 
@@ -69,7 +70,11 @@ async function connect(env: Env, jobId: string, after: number | undefined, strea
   return jobEvents(env, jobId).fetch(url, { headers });
 }
 
-export const eventsApi = newRouter().openapi(eventsRoute, async (c) => {
+export const eventsApi = newRouter();
+// No route's zod schema names the event messages (the stream is text), so they are registered here.
+eventsApi.openAPIRegistry.register("JobEvent", JobEventSchema);
+
+eventsApi.openapi(eventsRoute, async (c) => {
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
   const tenant = await watcherTenant(c, id, query.token);

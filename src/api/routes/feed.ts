@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantFeed } from "../../engine/feed";
 import { errorResponses } from "../../schemas/common";
+import { FeedEventSchema, eventStreamContent } from "../../schemas/events";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { relayAsSse, relayWebSocket } from "../event-relay";
@@ -12,7 +13,7 @@ const feedRoute = createRoute({
   operationId: "watchJobs",
   summary: "Watch every job of the tenant: websocket upgrade, or Server-Sent Events with Accept: text/event-stream",
   description:
-    "The first message is `{type:'ready', seq}`. Then `{type:'job', seq, at, job:{id, type, status, priority, attempt}}` " +
+    "Each message is a `FeedEvent`. The first is `{type:'ready', seq}`. Then `{type:'job', seq, at, job:{id, type, status, priority, attempt}}` " +
     "whenever a job is created or changes status, and `{type:'progress', seq, at, job:{id, percent, stage, message}}` " +
     "while running jobs report progress (at most about once a second per job). `seq` only grows. Reconnect with " +
     "`?after=<seq>` (SSE: `Last-Event-ID`) to receive recent events missed; when they are no longer known the stream " +
@@ -21,9 +22,9 @@ const feedRoute = createRoute({
   middleware: [requireScope("jobs:read")] as const,
   request: { query: z.object({ after: z.coerce.number().int().min(0).optional() }) },
   responses: {
-    101: { description: "Switching to a websocket" },
-    200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
-    ...errorResponses(400, 401, 403, 426),
+    101: { description: "Switching to a websocket: each text message is one `FeedEvent` as JSON" },
+    200: eventStreamContent("An SSE stream of `FeedEvent`s", "FeedEvent"),
+    ...errorResponses(426),
   },
 });
 
@@ -35,7 +36,11 @@ async function connect(env: Env, tenant: string, after: number | undefined): Pro
   return opened.webSocket;
 }
 
-export const feedApi = newRouter().openapi(feedRoute, async (c) => {
+export const feedApi = newRouter();
+// No route's zod schema names the event messages (the stream is text), so they are registered here.
+feedApi.openAPIRegistry.register("FeedEvent", FeedEventSchema);
+
+feedApi.openapi(feedRoute, async (c) => {
   const tenant = c.get("principal").tenant;
   const { after } = c.req.valid("query");
   if (c.req.header("upgrade")?.toLowerCase() === "websocket") return relayWebSocket(await connect(c.env, tenant, after));

@@ -4,8 +4,9 @@ import { jobLogs } from "../../db/schema";
 import { cancelJob, findJob, requeueJob } from "../../engine/control";
 import { createdIdBounds, listAttempts, listJobs } from "../../engine/job-list";
 import { toAttempt, toJob } from "../../engine/job-view";
-import { prepareJobs, submitJobs } from "../../engine/submit";
-import { IdParam, errorResponses, jsonBody, jsonContent, rateLimitedResponse, withLocation } from "../../schemas/common";
+import { admitJobs, prepareJobs, submitJobs } from "../../engine/submit";
+import { tenantJobTypes } from "../../jobs/tenant-types";
+import { IdParam, errorResponses, jsonBody, jsonContent, withLocation, withRateLimit } from "../../schemas/common";
 import {
   AttemptListSchema,
   BatchResultSchema,
@@ -31,10 +32,9 @@ const submitRoute = createRoute({
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitJobSchema),
   responses: {
-    202: withLocation(jsonContent(JobSchema, "Accepted; the Location header points at the job")),
-    200: jsonContent(JobSchema, "A job with this idempotency key already exists"),
-    ...errorResponses(400, 401, 403, 409, 413, 422),
-    ...rateLimitedResponse(),
+    202: withRateLimit(withLocation(jsonContent(JobSchema, "Accepted; the Location header points at the job"))),
+    200: withRateLimit(withLocation(jsonContent(JobSchema, "A job with this idempotency key already exists"))),
+    ...errorResponses(409, 422, 429),
   },
 });
 
@@ -46,7 +46,7 @@ const batchRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: jsonBody(SubmitBatchSchema),
-  responses: { 202: jsonContent(BatchResultSchema, "Accepted"), ...errorResponses(400, 401, 403, 409, 413, 422), ...rateLimitedResponse() },
+  responses: { 202: withRateLimit(jsonContent(BatchResultSchema, "Accepted")), ...errorResponses(409, 422, 429) },
 });
 
 const listRoute = createRoute({
@@ -57,7 +57,7 @@ const listRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
   request: { query: ListJobsQuery },
-  responses: { 200: jsonContent(JobListSchema, "A page of jobs"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(JobListSchema, "A page of jobs") },
 });
 
 const getRoute = createRoute({
@@ -68,7 +68,7 @@ const getRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(JobSchema, "The job"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(JobSchema, "The job"), ...errorResponses(404) },
 });
 
 const resultRoute = createRoute({
@@ -81,7 +81,7 @@ const resultRoute = createRoute({
   request: { params: IdParam },
   responses: {
     200: jsonContent(z.object({ id: z.string(), status: z.literal("completed"), result: z.unknown() }), "The result"),
-    ...errorResponses(401, 403, 404, 409),
+    ...errorResponses(404, 409),
   },
 });
 
@@ -93,7 +93,7 @@ const attemptsRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(AttemptListSchema, "Attempts, oldest first"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(AttemptListSchema, "Attempts, oldest first"), ...errorResponses(404) },
 });
 
 const logsRoute = createRoute({
@@ -104,7 +104,7 @@ const logsRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(JobLogListSchema, "Log lines, oldest first (at most 1,000)"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(JobLogListSchema, "Log lines, oldest first (at most 1,000)"), ...errorResponses(404) },
 });
 
 const cancelRoute = createRoute({
@@ -115,7 +115,7 @@ const cancelRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(JobSchema, "Cancelled"), ...errorResponses(401, 403, 404, 409) },
+  responses: { 200: jsonContent(JobSchema, "Cancelled"), ...errorResponses(404, 409) },
 });
 
 const retryRoute = createRoute({
@@ -126,7 +126,7 @@ const retryRoute = createRoute({
   tags: ["jobs"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(401, 403, 404, 409) },
+  responses: { 202: jsonContent(JobSchema, "Queued again"), ...errorResponses(404, 409) },
 });
 
 const EventTokenSchema = z
@@ -141,14 +141,16 @@ const eventTokenRoute = createRoute({
   tags: ["events"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 201: jsonContent(EventTokenSchema, "Use as ?token= on the events URL"), ...errorResponses(401, 403, 404) },
+  responses: { 201: jsonContent(EventTokenSchema, "Use as ?token= on the events URL"), ...errorResponses(404) },
 });
 
 export const jobsApi = newRouter()
   .openapi(submitRoute, async (c) => {
     const request = c.req.valid("json");
     const tenant = c.get("principal").tenant;
-    const rows = prepareJobs(tenant, [request], Date.now(), () => "");
+    const types = await tenantJobTypes(c.env, tenant, [request.type]);
+    const rows = prepareJobs(tenant, [request], Date.now(), () => "", { types });
+    await admitJobs(c.env, tenant, rows, () => "", types);
     const { jobs: [job], created: [created], rateLimitHeaders } = await submitJobs(c.env, c.get("principal"), rows);
     for (const [name, value] of Object.entries(rateLimitHeaders)) c.header(name, value);
     c.header("Location", `/api/v1/jobs/${job!.id}`);
@@ -157,7 +159,9 @@ export const jobsApi = newRouter()
   .openapi(batchRoute, async (c) => {
     const { jobs: requests } = c.req.valid("json");
     const tenant = c.get("principal").tenant;
-    const rows = prepareJobs(tenant, requests, Date.now(), (i) => `jobs.${i}.`);
+    const types = await tenantJobTypes(c.env, tenant, requests.map((r) => r.type));
+    const rows = prepareJobs(tenant, requests, Date.now(), (i) => `jobs.${i}.`, { types });
+    await admitJobs(c.env, tenant, rows, (i) => `jobs.${i}.`, types);
     const outcome = await submitJobs(c.env, c.get("principal"), rows);
     for (const [name, value] of Object.entries(outcome.rateLimitHeaders)) c.header(name, value);
     const created = outcome.created.filter(Boolean).length;

@@ -1,40 +1,18 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { type SQL, and, desc, eq, isNull } from "drizzle-orm";
 import { type Database, database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import { everyDatabase, tenantEnv } from "../../db/shards";
 import { newId } from "../../engine/ids";
 import { iso } from "../../engine/job-view";
-import { IdParam, TenantName, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
-import { ADMIN_TENANT, type Principal, SCOPES } from "../../auth/principal";
+import { IdParam, errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { ApiKeyListSchema, ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, ListKeysQuery } from "../../schemas/key";
+import { ADMIN_TENANT, type Principal } from "../../auth/principal";
 import { sha256Hex } from "../../crypto";
 import { newRouter } from "../context";
 import { mintKey } from "../keys";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-
-const KeySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    tenant: z.string(),
-    scopes: z.array(z.enum(SCOPES)),
-    prefix: z.string().describe("the key's type and last characters (`ejk_…a1B2c3`), to recognise it"),
-    createdAt: z.string(),
-    revokedAt: z.string().nullable(),
-  })
-  .openapi("ApiKey");
-
-const CreatedKeySchema = KeySchema.extend({ key: z.string().describe("shown once; only its hash is stored") }).openapi("CreatedApiKey");
-
-const CreateKeySchema = z
-  .object({
-    name: z.string().min(1).max(100),
-    tenant: TenantName,
-    scopes: z.array(z.enum(SCOPES)).min(1).default(["jobs:read", "jobs:write"]),
-  })
-  .strict()
-  .openapi("CreateApiKey");
 
 const createRouteDef = createRoute({
   method: "post",
@@ -43,8 +21,8 @@ const createRouteDef = createRoute({
   summary: "Create an API key for a tenant (the key is returned once)",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
-  request: jsonBody(CreateKeySchema),
-  responses: { 201: jsonContent(CreatedKeySchema, "Created"), ...errorResponses(400, 401, 403) },
+  request: jsonBody(CreateApiKeySchema),
+  responses: { 201: jsonContent(CreatedApiKeySchema, "Created") },
 });
 
 const listRoute = createRoute({
@@ -54,8 +32,8 @@ const listRoute = createRoute({
   summary: "List API keys",
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
-  request: { query: z.object({ tenant: z.string().max(63).optional(), includeRevoked: z.enum(["true", "false"]).default("false") }) },
-  responses: { 200: jsonContent(z.object({ items: z.array(KeySchema) }), "Keys"), ...errorResponses(400, 401, 403) },
+  request: { query: ListKeysQuery },
+  responses: { 200: jsonContent(ApiKeyListSchema, "Keys") },
 });
 
 const revokeRoute = createRoute({
@@ -66,7 +44,7 @@ const revokeRoute = createRoute({
   tags: ["keys"],
   middleware: [requireScope("admin")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(KeySchema, "Revoked"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(ApiKeySchema, "Revoked"), ...errorResponses(404) },
 });
 
 const KEY_LIST_LIMIT = 1_000;

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_TENANT } from "../../auth/principal";
 import { everyDatabase } from "../../db/shards";
-import { errorResponses } from "../../schemas/common";
 import { metricFamilies } from "../../stats/metrics";
 import { DURATION_BUCKETS } from "../../stats/totals";
 import { newRouter } from "../context";
@@ -22,8 +21,7 @@ const metricsRoute = createRoute({
   tags: ["operations"],
   middleware: [requireScope("metrics:read")] as const,
   responses: {
-    200: { content: { "text/plain": { schema: z.string() } }, description: `The exposition (${EXPOSITION_CONTENT_TYPE})` },
-    ...errorResponses(401, 403),
+    200: { content: { [EXPOSITION_CONTENT_TYPE]: { schema: z.string() } }, description: "The Prometheus text exposition format, version 0.0.4" },
   },
 });
 

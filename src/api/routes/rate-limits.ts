@@ -1,23 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { rateLimitRules } from "../../db/schema";
-import { MAX_RATE_WINDOW_MS, REFRESH_ACTION, defaultRule } from "../../engine/rate-limits";
+import { REFRESH_ACTION, defaultRule } from "../../engine/rate-limits";
 import { jobDefinitions } from "../../jobs/index";
+import { tenantJobTypes } from "../../jobs/tenant-types";
 import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { RateLimitRuleInput } from "../../schemas/rate-limit";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
 
-const RuleBody = z
-  .object({
-    limit: z.number().int().min(1).max(1_000_000),
-    windowMs: z.number().int().min(1_000).max(MAX_RATE_WINDOW_MS),
-    mode: z.enum(["reject", "throttle"]).default("reject").describe("`reject` answers 429; `throttle` accepts and delays starts."),
-  })
-  .strict()
-  .openapi("RateLimitRuleInput");
+const RuleBody = RateLimitRuleInput;
 
-const RuleSchema = RuleBody.extend({
+// Its own object, not `RuleBody.extend`: that renders as `allOf` with the strict input, whose
+// `additionalProperties: false` would refuse `action` and `source`.
+const RuleSchema = z.object({
+  ...RuleBody.shape,
   action: z.string().describe("A job type, or `refresh` for POST /refresh/{resource}."),
   source: z.enum(["default", "tenant"]).describe("`default`: the job type's own rule; `tenant`: set through this API."),
 }).openapi("RateLimitRule");
@@ -31,7 +29,7 @@ const listRouteDef = createRoute({
   summary: "The rate limits in force for the tenant: job types' defaults and the tenant's own rules",
   tags: ["rate limits"],
   middleware: [requireScope("jobs:read")] as const,
-  responses: { 200: jsonContent(z.object({ items: z.array(RuleSchema) }), "Rules"), ...errorResponses(401, 403) },
+  responses: { 200: jsonContent(z.object({ items: z.array(RuleSchema) }), "Rules") },
 });
 
 const putRouteDef = createRoute({
@@ -42,7 +40,7 @@ const putRouteDef = createRoute({
   tags: ["rate limits"],
   middleware: [requireScope("admin")] as const,
   request: { params: ActionParam, ...jsonBody(RuleBody) },
-  responses: { 200: jsonContent(RuleSchema, "The rule in force"), ...errorResponses(400, 401, 403, 422) },
+  responses: { 200: jsonContent(RuleSchema, "The rule in force"), ...errorResponses(422) },
 });
 
 const deleteRouteDef = createRoute({
@@ -53,7 +51,7 @@ const deleteRouteDef = createRoute({
   tags: ["rate limits"],
   middleware: [requireScope("admin")] as const,
   request: { params: ActionParam },
-  responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Removed" }, ...errorResponses(404) },
 });
 
 const actions = () => [...jobDefinitions.map((d) => d.type), REFRESH_ACTION];
@@ -69,12 +67,16 @@ export const rateLimitsApi = newRouter()
       const rule = defaultRule(action);
       return rule ? [{ action, ...rule, source: "default" }] : [];
     });
-    return c.json({ items }, 200);
+    // The tenant's handler types: their rules are the tenant's own (set with the handler, or here).
+    const handlerRules = own.filter((r) => !actions().includes(r.action))
+      .map((r) => ({ action: r.action, limit: r.limit, windowMs: r.windowMs, mode: r.mode, source: "tenant" as const }));
+    return c.json({ items: [...items, ...handlerRules] }, 200);
   })
   .openapi(putRouteDef, async (c) => {
     const { action } = c.req.valid("param");
-    if (!actions().includes(action)) {
-      throw new ApiError(422, "unknown_action", `no job type "${action}" (actions: job types and "${REFRESH_ACTION}")`);
+    const known = actions().includes(action) || (await tenantJobTypes(c.env, c.get("principal").tenant, [action]))(action) !== undefined;
+    if (!known) {
+      throw new ApiError(422, "unknown_action", `no job type "${action}" (actions: job types, your handler types and "${REFRESH_ACTION}")`);
     }
     const rule = c.req.valid("json");
     const row = { tenant: c.get("principal").tenant, action, ...rule, updatedAt: Date.now() };

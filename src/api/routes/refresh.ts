@@ -5,7 +5,7 @@ import { toJob } from "../../engine/job-view";
 import { REFRESH_ACTION } from "../../engine/rate-limits";
 import { prepareJobs, submitJobs } from "../../engine/submit";
 import { JobListSchema, JobSchema, SubmitJobSchema } from "../../schemas/job";
-import { PageQuery, errorResponses, jsonBody, jsonContent, withLocation } from "../../schemas/common";
+import { PageQuery, errorResponses, jsonBody, jsonContent, withLocation, withRateLimit } from "../../schemas/common";
 import { newRouter } from "../context";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
@@ -38,9 +38,9 @@ const refreshRouteDef = createRoute({
   middleware: [requireScope("jobs:write", { liveCheckedByWrite: true })] as const,
   request: { params: ResourceParam, ...jsonBody(RefreshBody) },
   responses: {
-    202: withLocation(jsonContent(JobSchema, "A new refresh job")),
-    200: jsonContent(JobSchema, "The refresh already waiting, now with this input"),
-    ...errorResponses(400, 401, 403, 422, 429),
+    202: withRateLimit(withLocation(jsonContent(JobSchema, "A new refresh job"))),
+    200: withRateLimit(withLocation(jsonContent(JobSchema, "The refresh already waiting, now with this input"))),
+    ...errorResponses(422, 429),
   },
 });
 
@@ -52,7 +52,7 @@ const historyRouteDef = createRoute({
   tags: ["refresh"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: ResourceParam, query: PageQuery },
-  responses: { 200: jsonContent(JobListSchema, "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(JobListSchema, "A page") },
 });
 
 const scopeOf = (resource: string) => `refresh:${resource}`;

@@ -9,8 +9,8 @@ import { contentTypeOf } from "../../reports/formats";
 import { deleteReport, findReport, findVersion, pruneVersions } from "../../reports/queries";
 import { type ReportRow, type VersionRow, storeVersion } from "../../reports/store";
 import { toReport, toVersion } from "../../reports/views";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, nullable, rawContent } from "../../schemas/common";
-import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams, reportContent } from "../../schemas/report";
+import { IdParam, PageQuery, errorResponses, header, jsonBody, jsonContent, listOf, nullable, rawContent, withHeaders, withLocation } from "../../schemas/common";
+import { ReportSchema, ReportVersionSchema, StoreReportSchema, StoredVersionSchema, VersionParams, versionContentResponses } from "../../schemas/report";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
@@ -28,9 +28,9 @@ const storeRouteDef = createRoute({
   middleware: [requireScope("reports:write")] as const,
   request: jsonBody(StoreReportSchema),
   responses: {
-    201: jsonContent(StoredVersionSchema, "A new version"),
+    201: withLocation(jsonContent(StoredVersionSchema, "A new version; the Location header is its content URL")),
     200: jsonContent(StoredVersionSchema, "The content equals the latest version: nothing was stored"),
-    ...errorResponses(400, 401, 403, 413, 422),
+    ...errorResponses(413, 422),
   },
 });
 
@@ -44,7 +44,7 @@ const listRouteDef = createRoute({
   request: {
     query: PageQuery,
   },
-  responses: { 200: jsonContent(listOf(ReportSchema, "ReportList"), "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(listOf(ReportSchema, "ReportList"), "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -57,7 +57,7 @@ const getRouteDef = createRoute({
   request: { params: IdParam },
   responses: {
     200: jsonContent(ReportSchema.extend({ latest: nullable(ReportVersionSchema) }), "The report"),
-    ...errorResponses(401, 403, 404),
+    ...errorResponses(404),
   },
 });
 
@@ -72,7 +72,7 @@ const versionsRouteDef = createRoute({
     params: IdParam,
     query: PageQuery,
   },
-  responses: { 200: jsonContent(listOf(ReportVersionSchema, "ReportVersionList"), "A page"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonContent(listOf(ReportVersionSchema, "ReportVersionList"), "A page"), ...errorResponses(404) },
 });
 
 const contentRouteDef = createRoute({
@@ -83,7 +83,7 @@ const contentRouteDef = createRoute({
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: VersionParams },
-  responses: { 200: reportContent("The content, in the version's format"), 304: { description: "Unchanged (If-None-Match)" }, ...errorResponses(401, 403, 404) },
+  responses: { ...versionContentResponses, ...errorResponses(404) },
 });
 
 const diffRouteDef = createRoute({
@@ -102,7 +102,7 @@ const diffRouteDef = createRoute({
       context: z.coerce.number().int().min(0).max(100).default(3).describe("Unchanged lines around each change, as `diff -U`."),
     }),
   },
-  responses: { 200: rawContent("A unified diff; empty when the versions are equal", { "text/x-diff": "text" }), ...errorResponses(400, 401, 403, 404, 422) },
+  responses: { 200: rawContent("A unified diff; empty when the versions are equal", { "text/x-diff": "text" }), ...errorResponses(404, 422) },
 });
 
 const deleteRouteDef = createRoute({
@@ -113,7 +113,7 @@ const deleteRouteDef = createRoute({
   tags: ["reports"],
   middleware: [requireScope("reports:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 const cleanupRouteDef = createRoute({
@@ -126,7 +126,7 @@ const cleanupRouteDef = createRoute({
   request: { params: IdParam, query: z.object({ keep: z.coerce.number().int().min(1).max(100_000) }) },
   responses: {
     200: jsonContent(z.object({ deletedVersions: z.number().int(), deletedObjects: z.number().int() }), "What was deleted"),
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(404),
   },
 });
 
@@ -139,7 +139,10 @@ const exportRouteDef = createRoute({
   tags: ["reports"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam },
-  responses: { 200: rawContent("The archive, streamed", { "application/zip": "binary" }), ...errorResponses(401, 403, 404, 422) },
+  responses: {
+    200: withHeaders(rawContent("The archive, streamed", { "application/zip": "binary" }), { "Content-Disposition": header("`attachment; filename=\"<name>.zip\"`") }),
+    ...errorResponses(404, 422),
+  },
 });
 
 const importRouteDef = createRoute({
@@ -155,8 +158,8 @@ const importRouteDef = createRoute({
     body: { required: true, content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } } },
   },
   responses: {
-    201: jsonContent(z.object({ report: ReportSchema, versions: z.array(ReportVersionSchema) }), "Restored"),
-    ...errorResponses(400, 401, 403, 409, 422),
+    201: withLocation(jsonContent(z.object({ report: ReportSchema, versions: z.array(ReportVersionSchema) }), "Restored")),
+    ...errorResponses(409, 422),
   },
 });
 

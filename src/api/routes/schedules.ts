@@ -21,6 +21,7 @@ import { refuseUnknownSecrets } from "../../secrets/store";
 import { assertRoom } from "../../quotas/check";
 import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
 import { JobSchema } from "../../schemas/job";
+import { tenantJobTypes } from "../../jobs/tenant-types";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { requireAnyScope, requireScope } from "../middleware/auth";
@@ -36,7 +37,7 @@ const createRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(CreateScheduleSchema),
-  responses: { 201: withLocation(jsonContent(ScheduleSchema, "Created")), ...errorResponses(400, 401, 403, 409, 422) },
+  responses: { 201: withLocation(jsonContent(ScheduleSchema, "Created")), ...errorResponses(409, 422) },
 });
 
 const previewRouteDef = createRoute({
@@ -49,7 +50,7 @@ const previewRouteDef = createRoute({
   tags,
   middleware: [requireAnyScope(["jobs:read", "jobs:write"])] as const,
   request: jsonBody(PreviewScheduleSchema),
-  responses: { 200: jsonContent(SchedulePreviewSchema, "The run times"), ...errorResponses(400, 401, 403, 413, 422) },
+  responses: { 200: jsonContent(SchedulePreviewSchema, "The run times"), ...errorResponses(413, 422) },
 });
 
 const listRouteDef = createRoute({
@@ -60,7 +61,7 @@ const listRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:read")] as const,
   request: { query: PageQuery },
-  responses: { 200: jsonContent(listOf(ScheduleSchema, "ScheduleList"), "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(listOf(ScheduleSchema, "ScheduleList"), "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -71,7 +72,7 @@ const getRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(ScheduleSchema, "The schedule"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(ScheduleSchema, "The schedule"), ...errorResponses(404) },
 });
 
 const patchRouteDef = createRoute({
@@ -82,7 +83,7 @@ const patchRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam, ...jsonBody(UpdateScheduleSchema) },
-  responses: { 200: jsonContent(ScheduleSchema, "Changed"), ...errorResponses(400, 401, 403, 404, 409, 422) },
+  responses: { 200: jsonContent(ScheduleSchema, "Changed"), ...errorResponses(404, 409, 422) },
 });
 
 const deleteRouteDef = createRoute({
@@ -93,7 +94,7 @@ const deleteRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 const stateRoute = (action: "pause" | "resume", summary: string) =>
@@ -105,7 +106,7 @@ const stateRoute = (action: "pause" | "resume", summary: string) =>
     tags,
     middleware: [requireScope("jobs:write")] as const,
     request: { params: IdParam },
-    responses: { 200: jsonContent(ScheduleSchema, "The schedule"), ...errorResponses(401, 403, 404, 409) },
+    responses: { 200: jsonContent(ScheduleSchema, "The schedule"), ...errorResponses(404, 409) },
   });
 
 const pauseRouteDef = stateRoute("pause", "Pause a schedule, cancelling the runs planned but not started");
@@ -119,7 +120,7 @@ const triggerRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 202: withLocation(jsonContent(JobSchema, "Accepted")), ...errorResponses(401, 403, 404, 422, 429) },
+  responses: { 202: withLocation(jsonContent(JobSchema, "Accepted")), ...errorResponses(404, 422, 429) },
 });
 
 const runsRouteDef = createRoute({
@@ -130,7 +131,7 @@ const runsRouteDef = createRoute({
   tags,
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam, query: PageQuery },
-  responses: { 200: jsonContent(listOf(ScheduleRunSchema, "ScheduleRunList"), "A page"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonContent(listOf(ScheduleRunSchema, "ScheduleRunList"), "A page"), ...errorResponses(404) },
 });
 
 const isInstantCursor = cursorWith("instant", "number");
@@ -178,7 +179,8 @@ export const schedulesApi = newRouter()
     const tenant = c.get("principal").tenant;
     const now = Date.now();
     const fields = timingOf(input);
-    const timezone = checkSchedule(c.env, tenant, { ...fields, timezone: input.timezone, job: input.job }, now);
+    const types = await tenantJobTypes(c.env, tenant, [input.job.type]);
+    const timezone = checkSchedule(c.env, tenant, { ...fields, timezone: input.timezone, job: input.job }, now, types);
     await refuseUnknownSecrets(c.env, tenant, [JSON.stringify(input.job.input ?? null)]);
     await assertRoom(c.env, tenant, "schedules", 1);
     const row: ScheduleRow = {
@@ -239,7 +241,8 @@ export const schedulesApi = newRouter()
       misfire: changes.misfire ?? current.misfire,
       catchUpLimit: changes.catchUpLimit ?? current.catchUpLimit,
     };
-    next.timezone = checkSchedule(c.env, tenant, { ...next, job: changes.job ?? jobTemplate(current) }, now);
+    const job = changes.job ?? jobTemplate(current);
+    next.timezone = checkSchedule(c.env, tenant, { ...next, job }, now, await tenantJobTypes(c.env, tenant, [job.type]));
     if (changes.job) await refuseUnknownSecrets(c.env, tenant, [JSON.stringify(changes.job.input ?? null)]);
     await uniqueName(next.name, () => rewriteSchedule(c.env, db, current, next, now));
     return c.json(toSchedule(await findSchedule(db, tenant, current.id), now), 200);

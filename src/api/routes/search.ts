@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ftsQuery, searchChunks } from "../../documents/search";
 import { errorResponses, jsonContent } from "../../schemas/common";
+import { CollectionName, CollectionSchema } from "../../schemas/document";
+import { SearchQuery, SearchResultSchema } from "../../schemas/search";
+import { recordSearch } from "../../search-analytics/record";
 import { newRouter } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireScope } from "../middleware/auth";
-
-const COLLECTION = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/);
 
 const searchRouteDef = createRoute({
   method: "get",
@@ -14,23 +15,8 @@ const searchRouteDef = createRoute({
   summary: "Full-text search over indexed document chunks, best first, with highlighted snippets",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
-  request: {
-    query: z.object({
-      q: z.string().trim().min(1).max(500),
-      collection: COLLECTION.optional(),
-      limit: z.coerce.number().int().min(1).max(100).default(10),
-    }),
-  },
-  responses: {
-    200: jsonContent(
-      z.object({
-        query: z.string(),
-        items: z.array(z.object({ documentId: z.string(), documentName: z.string(), collection: z.string(), chunk: z.number().int(), score: z.number(), snippet: z.string() })),
-      }),
-      "Matching chunks",
-    ),
-    ...errorResponses(400, 401, 403),
-  },
+  request: { query: SearchQuery },
+  responses: { 200: jsonContent(SearchResultSchema, "Matching chunks") },
 });
 
 const statsRouteDef = createRoute({
@@ -40,13 +26,10 @@ const statsRouteDef = createRoute({
   summary: "A collection's documents by status, chunks and bytes",
   tags: ["documents"],
   middleware: [requireScope("jobs:read")] as const,
-  request: { params: z.object({ name: COLLECTION.openapi({ param: { name: "name", in: "path" } }) }) },
+  request: { params: z.object({ name: CollectionName.openapi({ param: { name: "name", in: "path" } }) }) },
   responses: {
-    200: jsonContent(
-      z.object({ name: z.string(), documents: z.number().int(), byStatus: z.record(z.string(), z.number().int()), chunks: z.number().int(), bytes: z.number().int() }),
-      "Stats",
-    ),
-    ...errorResponses(400, 401, 403, 404),
+    200: jsonContent(CollectionSchema, "Stats"),
+    ...errorResponses(404),
   },
 });
 
@@ -55,7 +38,10 @@ export const searchApi = newRouter()
     const { q, collection, limit } = c.req.valid("query");
     const query = ftsQuery(q);
     if (!query) throw new ApiError(400, "empty_query", "the query has no words to search for");
-    const items = await searchChunks(c.env, c.get("principal").tenant, query, collection, limit);
+    const tenant = c.get("principal").tenant;
+    const items = await searchChunks(c.env, tenant, query, collection, limit);
+    // Search analytics (src/search-analytics/): one statement, one row written, unless the tenant turned it off.
+    await recordSearch(c.env.DB, { tenant, query: q, collection, results: items.length, at: Date.now() });
     return c.json({ query, items }, 200);
   })
   .openapi(statsRouteDef, async (c) => {

@@ -37,7 +37,7 @@ const putRouteDef = createRoute({
   responses: {
     201: jsonContent(SecretSchema, "Stored"),
     200: jsonContent(SecretSchema, "Replaced the value of the secret with this name"),
-    ...errorResponses(400, 401, 403, 503),
+    ...errorResponses(503),
   },
 });
 
@@ -49,7 +49,7 @@ const listRouteDef = createRoute({
   tags: ["secrets"],
   middleware: [requireScope("admin")] as const,
   request: { query: PageQuery },
-  responses: { 200: jsonContent(listOf(SecretSchema, "SecretList"), "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(listOf(SecretSchema, "SecretList"), "A page") },
 });
 
 const deleteRouteDef = createRoute({
@@ -60,7 +60,7 @@ const deleteRouteDef = createRoute({
   tags: ["secrets"],
   middleware: [requireScope("admin")] as const,
   request: { params: NameParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 const toSecret = (row: SecretInfo) => ({ name: row.name, createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt) });

@@ -4,58 +4,14 @@ import { ADMIN_TENANT, type Principal, type Scope } from "../../auth/principal";
 import type { Database } from "../../db/client";
 import { tenantSettings } from "../../db/schema";
 import { DEFAULT_JOB_RETENTION_DAYS } from "../../housekeeping/jobs";
+import { displayNameOf, setDisplayName } from "../../marketplace/authors";
 import { quotaReport } from "../../quotas/check";
-import { QuotaUpdateSchema, QuotasSchema } from "../../quotas/limits";
+import { searchSettingsOf } from "../../search-analytics/settings";
 import { errorResponses, jsonBody, jsonContent } from "../../schemas/common";
+import { SettingsSchema, SettingsTenantQuery, SettingsUpdateSchema } from "../../schemas/settings";
 import { newRouter } from "../context";
 import { ApiError } from "../errors";
 import { hasScope, requireAnyScope, useTenantDatabase } from "../middleware/auth";
-
-const keepVersions = z.number().int().min(1).max(100_000).nullable().describe("Versions the scheduled cleanup keeps per report; null keeps all.");
-const retentionDays = z
-  .number()
-  .int()
-  .min(1)
-  .max(3650)
-  .nullable()
-  .describe(`Days finished jobs are kept before housekeeping deletes them; null is the platform default (${DEFAULT_JOB_RETENTION_DAYS}).`);
-const concurrencyLimit = z.number().int().min(1).max(10_000).nullable().describe("At most this many of the tenant's jobs run at once; null is no limit.");
-
-const SettingsSchema = z
-  .object({
-    reports: z.object({ keepVersions }),
-    jobs: z.object({
-      retentionDays,
-      effectiveRetentionDays: z.number().int().describe("The retention housekeeping applies."),
-      concurrencyLimit,
-    }),
-    quotas: QuotasSchema.describe("What the tenant may hold, and how much of it it holds now."),
-  })
-  .openapi("TenantSettings");
-
-const SettingsUpdateSchema = z
-  .object({
-    reports: z.object({ keepVersions }).strict().optional().describe("Needs the reports:write scope."),
-    jobs: z
-      .object({ retentionDays: retentionDays.optional(), concurrencyLimit: concurrencyLimit.optional() })
-      .strict()
-      .refine((jobs) => Object.keys(jobs).length > 0, "give retentionDays, concurrencyLimit or both")
-      .optional()
-      .describe("Needs the admin scope. Fields left out keep their value."),
-    quotas: QuotaUpdateSchema.optional(),
-  })
-  .strict()
-  .refine((body) => Object.keys(body).length > 0, "give reports, jobs, quotas or a mix")
-  .openapi("TenantSettingsUpdate");
-
-const TenantQuery = z.object({
-  tenant: z
-    .string()
-    .min(1)
-    .max(63)
-    .optional()
-    .describe(`Platform admin key (the \`${ADMIN_TENANT}\` tenant) only: the tenant whose settings to read or change. Default: the caller's tenant.`),
-});
 
 const getRouteDef = createRoute({
   method: "get",
@@ -64,8 +20,8 @@ const getRouteDef = createRoute({
   summary: "The tenant's settings, and its quotas with their use",
   tags: ["settings"],
   middleware: [requireAnyScope(["jobs:read", "reports:read"])] as const,
-  request: { query: TenantQuery },
-  responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(400, 401, 403) },
+  request: { query: SettingsTenantQuery },
+  responses: { 200: jsonContent(SettingsSchema, "The settings") },
 });
 
 const putRouteDef = createRoute({
@@ -75,8 +31,8 @@ const putRouteDef = createRoute({
   summary: "Change some of the tenant's settings; sections left out keep their values (quotas: the platform admin key only)",
   tags: ["settings"],
   middleware: [requireAnyScope(["reports:write", "admin"])] as const,
-  request: { query: TenantQuery, ...jsonBody(SettingsUpdateSchema) },
-  responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(400, 401, 403) },
+  request: { query: SettingsTenantQuery, ...jsonBody(SettingsUpdateSchema) },
+  responses: { 200: jsonContent(SettingsSchema, "The settings"), ...errorResponses(409) },
 });
 
 /** The tenant a request is about: its own, or any one the platform admin names. */
@@ -87,12 +43,18 @@ function tenantOf(principal: Principal, asked: string | undefined): string {
 }
 
 async function read(env: Env, db: Database, tenant: string): Promise<z.infer<typeof SettingsSchema>> {
-  const [row, quotas] = await Promise.all([db.select().from(tenantSettings).where(eq(tenantSettings.tenant, tenant)).get(), quotaReport(env, tenant)]);
+  const [row, quotas, displayName] = await Promise.all([
+    db.select().from(tenantSettings).where(eq(tenantSettings.tenant, tenant)).get(),
+    quotaReport(env, tenant),
+    displayNameOf(env, tenant),
+  ]);
   const retention = row?.jobRetentionDays ?? null;
   return {
     reports: { keepVersions: row?.reportKeepVersions ?? null },
     jobs: { retentionDays: retention, effectiveRetentionDays: retention ?? DEFAULT_JOB_RETENTION_DAYS, concurrencyLimit: row?.concurrencyLimit ?? null },
     quotas,
+    marketplace: { displayName },
+    search: searchSettingsOf(row),
   };
 }
 
@@ -104,6 +66,8 @@ function columnsOf(body: Update) {
     reportKeepVersions: body.reports?.keepVersions,
     jobRetentionDays: body.jobs?.retentionDays,
     concurrencyLimit: body.jobs?.concurrencyLimit,
+    searchAnalytics: body.search?.analytics,
+    searchRetentionDays: body.search?.retentionDays,
   };
   const columns = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<typeof given>;
   const patch = body.quotas ? JSON.stringify(body.quotas) : undefined;
@@ -129,6 +93,10 @@ export const settingsApi = newRouter()
     if (body.reports) needs("reports", "reports:write");
     if (body.jobs) needs("jobs", "admin");
     if (body.quotas && principal.tenant !== ADMIN_TENANT) throw new ApiError(403, "forbidden", "quotas are set by the platform admin key");
+    if (body.marketplace) needs("marketplace", "reports:write");
+    if (body.search) needs("search", "admin");
+    // First: a display name another tenant holds refuses the whole update, before anything is written.
+    if (body.marketplace) await setDisplayName(c.env, tenant, body.marketplace.displayName);
     const { insert, update } = columnsOf(body);
     const updatedAt = Date.now();
     useTenantDatabase(c, tenant);

@@ -23,7 +23,7 @@ const createRouteDef = createRoute({
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
   request: jsonBody(CreateTemplateSchema),
-  responses: { 201: withLocation(jsonContent(TemplateSchema, "Saved")), ...errorResponses(400, 401, 403, 409, 422) },
+  responses: { 201: withLocation(jsonContent(TemplateSchema, "Saved")), ...errorResponses(409, 422) },
 });
 
 const listRouteDef = createRoute({
@@ -36,7 +36,7 @@ const listRouteDef = createRoute({
   request: {
     query: PageQuery,
   },
-  responses: { 200: jsonContent(listOf(TemplateSchema, "TemplateList"), "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(listOf(TemplateSchema, "TemplateList"), "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -47,7 +47,7 @@ const getRouteDef = createRoute({
   tags: ["templates"],
   middleware: [requireScope("reports:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(TemplateSchema, "The template"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(TemplateSchema, "The template"), ...errorResponses(404) },
 });
 
 const patchRouteDef = createRoute({
@@ -58,7 +58,7 @@ const patchRouteDef = createRoute({
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
   request: { params: IdParam, ...jsonBody(UpdateTemplateSchema) },
-  responses: { 200: jsonContent(TemplateSchema, "Changed"), ...errorResponses(400, 401, 403, 404, 409, 422) },
+  responses: { 200: jsonContent(TemplateSchema, "Changed"), ...errorResponses(404, 409, 422) },
 });
 
 const deleteRouteDef = createRoute({
@@ -69,7 +69,7 @@ const deleteRouteDef = createRoute({
   tags: ["templates"],
   middleware: [requireScope("reports:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404) },
 });
 
 const previewRouteDef = createRoute({
@@ -82,7 +82,7 @@ const previewRouteDef = createRoute({
   request: { params: IdParam, ...jsonBody(PreviewSchema) },
   responses: {
     200: reportContent("The rendered report, in the template's format"),
-    ...errorResponses(400, 401, 403, 404, 422),
+    ...errorResponses(404, 422),
   },
 });
 
@@ -97,7 +97,7 @@ const draftPreviewRouteDef = createRoute({
   request: jsonBody(DraftPreviewSchema),
   responses: {
     200: reportContent("The rendered report, in the draft's format"),
-    ...errorResponses(400, 401, 403, 422),
+    ...errorResponses(422),
   },
 });
 

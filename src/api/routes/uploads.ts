@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdParam, PageQuery, errorResponses, jsonBody, jsonContent, listOf, rawContent, withLocation } from "../../schemas/common";
+import { IdParam, PageQuery, errorResponses, header, jsonBody, jsonContent, listOf, rawContent, withHeaders, withLocation } from "../../schemas/common";
 import { CompleteMultipartSchema, PartParams, SimpleUploadQuery, StartMultipartSchema, UploadSchema, UploadedPartSchema } from "../../schemas/upload";
 import {
   MAX_SIMPLE_UPLOAD_BYTES,
@@ -37,7 +37,7 @@ const simpleRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { query: SimpleUploadQuery, body: rawBody },
-  responses: { 201: withLocation(jsonContent(UploadSchema, "Stored")), ...errorResponses(400, 401, 403, 411, 413) },
+  responses: { 201: withLocation(jsonContent(UploadSchema, "Stored")), ...errorResponses(411, 413) },
 });
 
 const startRouteDef = createRoute({
@@ -48,7 +48,7 @@ const startRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: jsonBody(StartMultipartSchema),
-  responses: { 201: withLocation(jsonContent(UploadSchema, "Started: upload parts, then complete")), ...errorResponses(400, 401, 403) },
+  responses: { 201: withLocation(jsonContent(UploadSchema, "Started: upload parts, then complete")) },
 });
 
 const partRouteDef = createRoute({
@@ -59,7 +59,7 @@ const partRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: PartParams, body: rawBody },
-  responses: { 200: jsonContent(UploadedPartSchema, "Stored; keep the etag for complete"), ...errorResponses(400, 401, 403, 404, 409, 411) },
+  responses: { 200: jsonContent(UploadedPartSchema, "Stored; keep the etag for complete"), ...errorResponses(404, 409, 411) },
 });
 
 const completeRouteDef = createRoute({
@@ -70,7 +70,7 @@ const completeRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam, ...jsonBody(CompleteMultipartSchema) },
-  responses: { 200: jsonContent(UploadSchema, "Stored"), ...errorResponses(400, 401, 403, 404, 409, 422) },
+  responses: { 200: jsonContent(UploadSchema, "Stored"), ...errorResponses(404, 409, 422) },
 });
 
 const listRouteDef = createRoute({
@@ -81,7 +81,7 @@ const listRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
   request: { query: PageQuery },
-  responses: { 200: jsonContent(listOf(UploadSchema, "UploadList"), "A page"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonContent(listOf(UploadSchema, "UploadList"), "A page") },
 });
 
 const getRouteDef = createRoute({
@@ -92,8 +92,14 @@ const getRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam },
-  responses: { 200: jsonContent(UploadSchema, "The upload"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonContent(UploadSchema, "The upload"), ...errorResponses(404) },
 });
+
+const byteHeaders = {
+  ETag: header("The stored object's entity tag"),
+  "Accept-Ranges": header("`bytes`"),
+  "Content-Length": header("Bytes in this answer", { type: "integer" }),
+};
 
 const contentRouteDef = createRoute({
   method: "get",
@@ -104,9 +110,10 @@ const contentRouteDef = createRoute({
   middleware: [requireScope("jobs:read")] as const,
   request: { params: IdParam, headers: RangeHeader },
   responses: {
-    200: rawContent("The bytes, in the upload's content type (also for a Range in another unit, with several ranges, or malformed)", { "*/*": "binary" }),
-    206: rawContent("The requested range, with its Content-Range", { "*/*": "binary" }),
-    ...errorResponses(401, 403, 404, 409, 416),
+    200: withHeaders(rawContent("The bytes, in the upload's content type (also for a Range in another unit, with several ranges, or malformed)", { "*/*": "binary" }), byteHeaders),
+    206: withHeaders(rawContent("The requested range", { "*/*": "binary" }), { ...byteHeaders, "Content-Range": header("`bytes <first>-<last>/<size>`") }),
+    ...errorResponses(404, 409),
+    416: withHeaders(errorResponses(416)[416]!, { "Content-Range": header("`bytes */<size>`") }),
   },
 });
 
@@ -118,7 +125,7 @@ const deleteRouteDef = createRoute({
   tags: ["uploads"],
   middleware: [requireScope("jobs:write")] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(404, 409) },
 });
 
 /** The request's declared body length: streams into R2 need it. */

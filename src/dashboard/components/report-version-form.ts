@@ -4,11 +4,11 @@ import { useState } from "preact/hooks";
 import { useAction } from "../action-hooks";
 import { html } from "../html";
 import { reports } from "../resource-api";
-import { REPORT_FORMATS, type ReportFormat, type StoredVersion } from "../resource-types";
+import { REPORT_FORMATS, type ReportFormat, type StoredVersion, isBinaryFormat } from "../resource-types";
 import { FormError, SelectField, TextAreaField, TextField, issueAt, issuesOf, otherIssues } from "./form-field";
 import { Notice } from "./common";
 
-const TEXT_FORMATS = REPORT_FORMATS.filter((format) => format !== "pdf");
+const TEXT_FORMATS = REPORT_FORMATS.filter((format) => !isBinaryFormat(format));
 
 interface VersionFormProps {
   /** The report to add to; without it the form asks for a name. */
@@ -19,7 +19,7 @@ interface VersionFormProps {
 
 export function ReportVersionForm({ reportName, format: initialFormat = "markdown", onStored }: VersionFormProps) {
   const [name, setName] = useState(reportName ?? "");
-  const [format, setFormat] = useState<string>(initialFormat === "pdf" ? "text" : initialFormat);
+  const [format, setFormat] = useState<string>(isBinaryFormat(initialFormat) ? "text" : initialFormat);
   const [content, setContent] = useState("");
   const save = useAction();
   const issues = issuesOf(save.error);

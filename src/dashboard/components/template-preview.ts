@@ -33,7 +33,8 @@ function parseJson(text: string, path: string, issues: Issue[]): unknown {
   }
 }
 
-type Output = { text: string } | { url: string };
+type Output = { text: string } | { url: string; extension: "pdf" | "docx" };
+const DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /** The editor's unsaved template: what the preview renders until it is saved. */
 export type DraftTemplate = Pick<Template, "body" | "format" | "variables">;
@@ -59,7 +60,8 @@ export function TemplatePreview({ template, draft }: { template: Template; draft
       const blob = draft
         ? await templates.previewDraft({ template: { ...draft, name: template.name }, ...input })
         : await templates.preview(template.id, input);
-      setOutput(blob.type.startsWith("application/pdf") ? { url: URL.createObjectURL(blob) } : { text: await blob.text() });
+      const extension = blob.type.startsWith("application/pdf") ? "pdf" : blob.type.startsWith(DOCX_TYPE) ? "docx" : null;
+      setOutput(extension ? { url: URL.createObjectURL(blob), extension } : { text: await blob.text() });
     });
   };
   const issues = [...local, ...issuesOf(action.error)];
@@ -80,7 +82,7 @@ export function TemplatePreview({ template, draft }: { template: Template; draft
         ${output && "text" in output
           ? html`<pre class="json content-view" tabindex="0" aria-label="Preview output">${output.text}</pre>`
           : null}
-        ${output && "url" in output ? html`<p><a href=${output.url} download=${`${template.name}-preview.pdf`}>Download the PDF preview</a></p>` : null}
+        ${output && "url" in output ? html`<p><a href=${output.url} download=${`${template.name}-preview.${output.extension}`}>Download the ${output.extension.toUpperCase()} preview</a></p>` : null}
       </div>
     </form>
   `;

@@ -11,7 +11,7 @@ import { formatNumber } from "../format";
 import { useResource } from "../hooks";
 import { html } from "../html";
 import { reports } from "../resource-api";
-import type { ReportVersion } from "../resource-types";
+import { type ReportVersion, isBinaryFormat } from "../resource-types";
 import type { PageProps } from "../routes";
 import { href, navigate, setQuery } from "../router";
 import { useSession } from "../session";
@@ -44,7 +44,7 @@ function VersionTable({ versions, path, query }: { versions: ReportVersion[]; pa
             <td><${Time} iso=${v.createdAt} /></td>
             <td>${v.jobId ? html`job <${JobLink} id=${v.jobId} />` : "stored directly"}</td>
             <td class="cell-actions">
-              ${v.format === "pdf" ? null : html`<a href=${viewHref(v.version)} aria-current=${query.get("view") === String(v.version) ? "true" : undefined}>View<span class="visually-hidden"> version ${v.version}</span></a>`}
+              ${isBinaryFormat(v.format) ? null : html`<a href=${viewHref(v.version)} aria-current=${query.get("view") === String(v.version) ? "true" : undefined}>View<span class="visually-hidden"> version ${v.version}</span></a>`}
               <a href=${v.contentUrl} download>Download<span class="visually-hidden"> version ${v.version}</span></a>
             </td>
           </tr>`)}

@@ -35,6 +35,18 @@ export interface FeedFlag {
   feed: number;
 }
 
+/**
+ * Whether the job's tenant has a webhook (src/webhooks/), asked alongside the writes that
+ * move a job to a status webhooks deliver, so a tenant without webhooks costs no extra round trip.
+ */
+export const HAS_WEBHOOKS = (tenant = "jobs.tenant") =>
+  `EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant = ${tenant})`;
+
+/** Set by `HAS_WEBHOOKS` on the rows a transition moved. */
+export interface HookFlag {
+  hooked: number;
+}
+
 /** What a claim hands a runner: the job as it starts this attempt, `attempt` being its number. */
 const CLAIMED_FIELDS = [
   "id", "tenant", "type", "priority", "input", "maxAttempts", "timeoutMs", "backoff",
@@ -53,6 +65,6 @@ export const MOVED_FIELDS = [
   "id", "tenant", "type", "priority", "status", "attempts", "watched", "gated", "error",
 ] as const satisfies readonly JobField[];
 
-export const MOVED_LIST = new SqlText(`${jobFields(MOVED_FIELDS)}, ${feedFlag()}`);
+export const MOVED_LIST = new SqlText(`${jobFields(MOVED_FIELDS)}, ${feedFlag()}, ${HAS_WEBHOOKS()} AS "hooked"`);
 
-export type MovedJob = Pick<JobRow, (typeof MOVED_FIELDS)[number]> & FeedFlag;
+export type MovedJob = Pick<JobRow, (typeof MOVED_FIELDS)[number]> & FeedFlag & HookFlag;

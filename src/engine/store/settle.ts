@@ -1,7 +1,7 @@
 import type { RawSql } from "../../db/raw";
 import { jsonChunks, withoutNulls } from "../json-chunks";
 import { SqlText } from "../../db/raw";
-import { type FeedFlag, type JobRow, feedFlag, jobFields } from "./columns";
+import { type FeedFlag, HAS_WEBHOOKS, type HookFlag, type JobRow, feedFlag, jobFields } from "./columns";
 
 /**
  * What a settle answers of each job it moved: the rest of a `MovedJob` is the settlement itself
@@ -9,8 +9,8 @@ import { type FeedFlag, type JobRow, feedFlag, jobFields } from "./columns";
  * Tenant, type and priority are for the tenant's live feed.
  */
 const SETTLED_FIELDS = ["id", "tenant", "type", "priority", "watched"] as const;
-const SETTLED_LIST = new SqlText(`${jobFields(SETTLED_FIELDS)}, ${feedFlag()}`);
-export type SettledRow = Pick<JobRow, (typeof SETTLED_FIELDS)[number]> & FeedFlag;
+const SETTLED_LIST = new SqlText(`${jobFields(SETTLED_FIELDS)}, ${feedFlag()}, ${HAS_WEBHOOKS()} AS "hooked"`);
+export type SettledRow = Pick<JobRow, (typeof SETTLED_FIELDS)[number]> & FeedFlag & HookFlag;
 
 /**
  * running -> completed|retrying|failed (settle), and what a running attempt writes on its way:

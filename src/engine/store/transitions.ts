@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type RawSql, rowsOf } from "../../db/raw";
 import { attempts, batchItems, deadLetters, jobs } from "../../db/schema";
-import { FEED_WATCHED, type FeedFlag, type JobRow, MOVED_LIST, type MovedJob } from "./columns";
+import { FEED_WATCHED, type FeedFlag, HAS_WEBHOOKS, type HookFlag, type JobRow, MOVED_LIST, type MovedJob } from "./columns";
 import { deadLetterStatement } from "./settle";
 
 /**
@@ -12,10 +12,10 @@ import { deadLetterStatement } from "./settle";
  */
 
 /** A moved job row as drizzle answers it, with whether its tenant's feed is watched. */
-const MOVED_ROW = { ...getTableColumns(jobs), feed: sql<number>`${sql.raw(FEED_WATCHED())}` };
+const MOVED_ROW = { ...getTableColumns(jobs), feed: sql<number>`${sql.raw(FEED_WATCHED())}`, hooked: sql<number>`${sql.raw(HAS_WEBHOOKS())}` };
 
 /** queued|running|retrying -> cancelled, with the running attempt and the batch's pending items. */
-export async function cancel(db: Database, job: Pick<JobRow, "id" | "series">, now: number): Promise<(JobRow & FeedFlag) | undefined> {
+export async function cancel(db: Database, job: Pick<JobRow, "id" | "series">, now: number): Promise<(JobRow & FeedFlag & HookFlag) | undefined> {
   const [updated] = await db.batch([
     db
       .update(jobs)
@@ -61,7 +61,7 @@ function archiveAttempt(db: Database, id: string, statuses: JobRow["status"][], 
  * the last attempt is kept in `attempts`, attempts count from 1 again, the last run's result,
  * timing and progress are cleared, and the job leaves the dead-letter list.
  */
-export async function requeue(db: Database, id: string, now: number): Promise<(JobRow & FeedFlag) | undefined> {
+export async function requeue(db: Database, id: string, now: number): Promise<(JobRow & FeedFlag & HookFlag) | undefined> {
   const [, updated] = await db.batch([
     archiveAttempt(db, id, ["failed", "cancelled"], now),
     db
