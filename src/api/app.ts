@@ -78,6 +78,19 @@ export function createApp() {
   app.use("/api/v1/*", corsForApps);
   // Before any route authenticates or parses: a body past its route's limit costs no D1 read.
   app.use("/api/v1/*", limitBodies({ limitFor: bodyLimitFor }));
+  mountResources(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  registerJobTypes(app.openAPIRegistry);
+  app.get(OPENAPI_PATH, (c) => c.json(completeDocument(documentJobTypes(app.getOpenAPI31Document(DOCUMENT)))));
+  app.route("/docs", docsApi);
+  app.route("/dashboard", dashboardApi);
+  app.get("/", (c) => c.redirect("/dashboard"));
+  return app;
+}
+
+/** One sub-app per resource, each authenticating in its own middleware. */
+function mountResources(app: ReturnType<typeof newRouter>) {
   app.route("/api/v1/health", healthApi);
   app.route("/api/v1/session", sessionApi);
   // Each route authenticates in its own middleware (requireScope); the events route also takes
@@ -114,12 +127,4 @@ export function createApp() {
   app.route("/api/v1/search", searchAnalyticsApi);
   app.route("/api/v1", searchApi);
   app.route("/metrics", metricsApi);
-
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  registerJobTypes(app.openAPIRegistry);
-  app.get(OPENAPI_PATH, (c) => c.json(completeDocument(documentJobTypes(app.getOpenAPI31Document(DOCUMENT)))));
-  app.route("/docs", docsApi);
-  app.route("/dashboard", dashboardApi);
-  app.get("/", (c) => c.redirect("/dashboard"));
-  return app;
 }
