@@ -39,6 +39,12 @@ export class Invocation {
     return meteredSteps(step, this.usage, () => this.record());
   }
 
+  /** Whether it has used no binding so far (a request is not counted as usage by itself here). */
+  idle(): boolean {
+    const counts = meteredOf(this.usage, 0);
+    return METERED.every((f) => counts[f] === 0);
+  }
+
   /**
    * Adds what it used since the last call to the ledger (and logs it when USAGE_LOG is "true", for
    * bench/). Never throws: a lost usage line must not fail the work it measured.

@@ -139,6 +139,20 @@ describe("every invocation adds what it used to its tenants' day", () => {
     expect(minus(await ledgerRow(tenant), before)).toEqual(expectedDelta(line, 1));
   });
 
+  it("a request refused before it used any binding (no key, a forged one) writes nothing", async () => {
+    const before = await ledgerRow(PLATFORM_USAGE);
+    const log = vi.spyOn(console, "log");
+    for (const authorization of [undefined, "Bearer not-a-key", "Bearer ejk_forged.abc"]) {
+      const ctx = createExecutionContext();
+      const headers: Record<string, string> = authorization ? { authorization } : {};
+      const res = await handler.fetch!(new Request("https://jobs.test/api/v1/jobs", { headers }), withLog, ctx);
+      expect(res.status).toBe(401);
+      await waitOnExecutionContext(ctx);
+    }
+    expect(log.mock.calls.filter(([line]) => String(line).includes('"api_request"'))).toEqual([]);
+    expect(await ledgerRow(PLATFORM_USAGE)).toEqual(before);
+  });
+
   it("a consumer batch: split between its jobs' tenants by their share of the jobs, adding up to what it used", async () => {
     const a = await newTenant();
     const b = await tenantBeside(a.tenant);

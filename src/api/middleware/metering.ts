@@ -8,13 +8,18 @@ import type { AppEnv } from "../context";
  * Meters every request (src/usage/): its bindings are counted from here on, and once it has
  * answered, what it used goes to the usage ledger as the tenant's whose database it worked on (the
  * caller's, or the one a watch token or the platform's admin key names; the platform's own when it
- * worked on none), after the response (`waitUntil`), so the request waits for none of it.
+ * worked on none), after the response (`waitUntil`), so the request waits for none of it. A
+ * request that worked on no database and used no binding is not recorded.
  */
 export const meterRequests = createMiddleware<AppEnv>(async function meterRequests(c, next) {
   const invocation = new Invocation(c.env, "api_request");
   c.env = invocation.env;
   await next();
-  invocation.add((c.get("tenant") as string | undefined) ?? PLATFORM_USAGE);
+  const tenant = c.get("tenant") as string | undefined;
+  // A request refused before it touched anything (no key, a bad one, a malformed body) is not
+  // written down: otherwise a flood of them would cost a D1 write each, against nobody's account.
+  if (tenant === undefined && invocation.idle()) return;
+  invocation.add(tenant ?? PLATFORM_USAGE);
   await afterResponse(c, invocation.record({ method: c.req.method, path: c.req.path, status: c.res.status }));
 });
 
