@@ -25,7 +25,8 @@ export interface FlowOutcome {
 export async function flow(baseUrl: string, apiKey: string, tag: string): Promise<FlowOutcome> {
   const api = createClient<paths>({ baseUrl, headers: { authorization: `Bearer ${apiKey}` } });
 
-  const body = { type: "simulate" as const, input: { steps: 3, stepMs: 10 }, tags: [tag], delayMs: 600_000 };
+  // Slow steps: the retry below starts the job at once, and the second cancel must find it still running.
+  const body = { type: "simulate" as const, input: { steps: 3, stepMs: 20_000 }, tags: [tag], delayMs: 600_000 };
   const submitted = ok(await api.POST("/api/v1/jobs", { body }), "submit");
   const id = submitted.id;
   const job = ok(await api.GET("/api/v1/jobs/{id}", { params: { path: { id } } }), "get");
