@@ -2,6 +2,7 @@ import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { secretsKeyProblem } from "../secrets/cipher";
 import { DomainError, type DomainErrorName, type ErrorCode, RateLimitedError, zodDetails } from "../errors";
 
 /**
@@ -22,6 +23,12 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
+
+/** 503 before a route seals or opens a secret when SECRETS_KEY is missing or unsafe. */
+export function assertSecretsKey(env: Env) {
+  const problem = secretsKeyProblem(env);
+  if (problem) throw new ApiError(503, "not_configured", problem);
+}
 
 /** The status of each kind of domain error: the one place the domain meets HTTP. */
 const DOMAIN_STATUS = {

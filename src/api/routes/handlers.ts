@@ -2,10 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createHandler, deleteHandler, getHandler, listHandlers, rotateSecret, updateHandler } from "../../handlers/store";
 import { PageQuery, errorResponses, jsonBody, jsonContent, listOf, withLocation } from "../../schemas/common";
 import { CreateHandlerSchema, CreatedHandlerSchema, HandlerSchema, HandlerSecretSchema, HandlerType, UpdateHandlerSchema } from "../../schemas/handler";
-import { secretsKeyProblem } from "../../secrets/cipher";
 import type { Context } from "hono";
 import { type AppEnv, newRouter } from "../context";
-import { ApiError } from "../errors";
+import { assertSecretsKey } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { cursorWith, decodeCursor, pageOf } from "../pagination";
 
@@ -85,11 +84,6 @@ const rotateRouteDef = createRoute({
 function callbackBase(c: Context<AppEnv>): string {
   const configured = c.env.PUBLIC_URL?.trim();
   return configured || new URL(c.req.url).origin;
-}
-
-function assertSecretsKey(env: Env) {
-  const problem = secretsKeyProblem(env);
-  if (problem) throw new ApiError(503, "not_configured", problem);
 }
 
 const isTypeCursor = cursorWith("t", "string");

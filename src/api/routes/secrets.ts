@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { iso } from "../../engine/job-view";
 import { IsoTimestamp, PageQuery, errorResponses, jsonBody, jsonContent, listOf } from "../../schemas/common";
-import { secretsKeyProblem } from "../../secrets/cipher";
 import { SecretName } from "../../secrets/references";
 import { type SecretInfo, deleteSecret, listSecrets, putSecret } from "../../secrets/store";
 import { newRouter } from "../context";
-import { ApiError } from "../errors";
+import { assertSecretsKey } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { cursorWith, decodeCursor, pageOf } from "../pagination";
 
@@ -69,8 +68,7 @@ const isNameCursor = cursorWith("n", "string");
 
 export const secretsApi = newRouter()
   .openapi(putRouteDef, async (c) => {
-    const problem = secretsKeyProblem(c.env);
-    if (problem) throw new ApiError(503, "not_configured", problem);
+    assertSecretsKey(c.env);
     const { name } = c.req.valid("param");
     const { created, ...row } = await putSecret(c.env, c.get("principal").tenant, name, c.req.valid("json").value, Date.now());
     return created ? c.json(toSecret(row), 201) : c.json(toSecret(row), 200);

@@ -10,7 +10,6 @@ import {
   WebhookSchema,
   WebhookSecretSchema,
 } from "../../schemas/webhook";
-import { secretsKeyProblem } from "../../secrets/cipher";
 import {
   createWebhook,
   deleteWebhook,
@@ -26,7 +25,7 @@ import {
   webhookView,
 } from "../../webhooks/store";
 import { newRouter } from "../context";
-import { ApiError } from "../errors";
+import { assertSecretsKey } from "../errors";
 import { requireScope } from "../middleware/auth";
 import { decodeCursor, isIdCursor, pageOf } from "../pagination";
 
@@ -93,11 +92,6 @@ const routes = {
     responses: { 202: jsonContent(DeliverySchema, "The new delivery, on its way"), ...errorResponses(400, 401, 403, 404) },
   }),
 };
-
-function assertSecretsKey(env: Env) {
-  const problem = secretsKeyProblem(env);
-  if (problem) throw new ApiError(503, "not_configured", problem);
-}
 
 export const webhooksApi = newRouter()
   .openapi(routes.create, async (c) => {
